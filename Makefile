@@ -1,0 +1,6 @@
+# Developer entry points. Each does its own set-up on a fresh Debian 12 machine (run as root):
+# a pinned virtualenv, a Docker engine and the local base images, all cached for the next run.
+.PHONY: test
+
+test:  ## the whole test suite: unit tests, ansible-lint, ansible-test sanity, artifact, molecule
+	bash tests/harness/test.sh

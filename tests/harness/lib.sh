@@ -1,0 +1,121 @@
+# shellcheck shell=bash
+# Set-up shared by the test, demo and benchmark commands: a pinned virtualenv, a Docker engine,
+# the local base images and the hauser stand-in's release files. Every step is idempotent and
+# cached under $MH_CACHE, so a second run reuses what the first one made.
+
+set -euo pipefail
+
+MH_REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+MH_CACHE=${MH_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/multi-hauser}
+MH_PYTHON=${MH_PYTHON:-python3}
+mkdir -p "$MH_CACHE"
+
+log() { printf '\033[1m[%(%H:%M:%S)T] %s\033[0m\n' -1 "$*" >&2; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+content_hash() {  # content_hash FILE... -> short sha256 of the files' contents
+  cat "$@" | sha256sum | cut -c1-12
+}
+
+ensure_venv() {
+  local reqs="$MH_REPO/tests/requirements.txt" cons="$MH_REPO/tests/constraints.txt"
+  MH_VENV="$MH_CACHE/venv-$(content_hash "$reqs" "$cons")"
+  if [[ ! -x "$MH_VENV/.complete" ]]; then
+    log "creating virtualenv $MH_VENV"
+    rm -rf "$MH_VENV"
+    "$MH_PYTHON" -m venv "$MH_VENV"
+    "$MH_VENV/bin/pip" install --quiet --disable-pip-version-check -r "$reqs" -c "$cons"
+    printf '#!/bin/sh\n' > "$MH_VENV/.complete" && chmod +x "$MH_VENV/.complete"
+  fi
+  export PATH="$MH_VENV/bin:$PATH" VIRTUAL_ENV="$MH_VENV"
+}
+
+apt_install() {
+  [[ -f "$MH_CACHE/.apt-updated" ]] || { apt-get update -qq && touch "$MH_CACHE/.apt-updated"; }
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
+# A reachable engine is used as it is; otherwise Debian's docker.io is installed and dockerd is
+# started with its bridge and iptables off, so containers can only use host or no networking.
+ensure_docker() {
+  if docker info >/dev/null 2>&1; then return; fi
+  command -v dockerd >/dev/null || { log "installing docker.io"; apt_install docker.io; }
+  command -v docker >/dev/null || die "docker.io installed no docker client"
+  log "starting dockerd (no bridge, no iptables)"
+  nohup dockerd --bridge=none --iptables=false --ip6tables=false \
+    >"$MH_CACHE/dockerd.log" 2>&1 &
+  local i
+  for i in $(seq 1 60); do
+    docker info >/dev/null 2>&1 && return
+    sleep 1
+  done
+  tail -20 "$MH_CACHE/dockerd.log" >&2
+  die "dockerd did not come up within 60 s (log: $MH_CACHE/dockerd.log)"
+}
+
+# ensure_image NAME SUITE RECIPE: NAME:<hash of recipe and suite> built by mmdebstrap with the
+# recipe's settings, imported, and tagged NAME:latest. Built once; later runs find the tag.
+ensure_image() {
+  local name=$1 suite=$2 recipe=$3 tag tarball
+  tag="$name:$(printf '%s\n' "$suite" | cat - "$recipe" "$MH_REPO/tests/harness/lib.sh" | sha256sum | cut -c1-12)"
+  if ! docker image inspect "$tag" >/dev/null 2>&1; then
+    command -v mmdebstrap >/dev/null || { log "installing mmdebstrap"; apt_install mmdebstrap; }
+    log "building image $tag ($suite)"
+    tarball=$(mktemp --suffix=.tar "$MH_CACHE/rootfs.XXXXXX")
+    # shellcheck source=/dev/null
+    (source "$recipe" && mmdebstrap --quiet --variant=minbase "${MMDEBSTRAP_ARGS[@]}" \
+      "$suite" "$tarball") || { rm -f "$tarball"; die "mmdebstrap failed for $tag"; }
+    docker import "$tarball" "$tag" >/dev/null
+    rm -f "$tarball"
+  fi
+  docker tag "$tag" "$name:latest"
+  printf '%s\n' "$tag"
+}
+
+# The images every scenario needs: a slim Debian 12 without Python (the image build's base) and
+# systemd + sshd "VMs" of Debian 12 and 13.
+ensure_images() {
+  local recipes="$MH_REPO/tests/harness/images"
+  MH_SLIM_IMAGE=$(ensure_image multi-hauser-test/debian-slim bookworm "$recipes/slim.sh")
+  MH_VM_IMAGE_DEBIAN12=$(ensure_image multi-hauser-test/vm-debian12 bookworm "$recipes/vm.sh")
+  MH_VM_IMAGE_DEBIAN13=$(ensure_image multi-hauser-test/vm-debian13 trixie "$recipes/vm.sh")
+  export MH_SLIM_IMAGE MH_VM_IMAGE_DEBIAN12 MH_VM_IMAGE_DEBIAN13
+}
+
+# The stand-in's release files (reproducible, so the checksums stay stable), served on loopback
+# under GitHub's release URL layout for as long as the calling shell runs.
+start_release_server() {
+  MH_RELEASES_DIR="$MH_CACHE/releases"
+  mkdir -p "$MH_RELEASES_DIR"
+  python3 "$MH_REPO/tests/hauser_standin/build.py" --version 1.5.0 --version 1.5.1 \
+    --out "$MH_RELEASES_DIR" >/dev/null
+  local port_file
+  port_file=$(mktemp)
+  python3 "$MH_REPO/tests/hauser_standin/serve.py" --dir "$MH_RELEASES_DIR" --port 0 \
+    --port-file "$port_file" 2>"$MH_CACHE/release-server.log" &
+  MH_RELEASE_SERVER_PID=$!
+  local i
+  for i in $(seq 1 50); do
+    [[ -s "$port_file" ]] && break
+    sleep 0.1
+  done
+  [[ -s "$port_file" ]] || die "the release server did not start (log: $MH_CACHE/release-server.log)"
+  MH_RELEASES_URL="http://127.0.0.1:$(cat "$port_file")/fullstorydev/hauser/releases/download"
+  rm -f "$port_file"
+  export MH_RELEASES_DIR MH_RELEASES_URL
+}
+
+stop_release_server() {
+  [[ -n "${MH_RELEASE_SERVER_PID:-}" ]] && kill "$MH_RELEASE_SERVER_PID" 2>/dev/null || true
+}
+
+# A collections tree holding this collection, for tools that find collections by path
+# (ansible-test needs .../ansible_collections/hauser/multi_hauser; molecule and the demo use the
+# built and installed artifact, so that what users get is what is tested).
+install_collection_artifact() {
+  local dest=$1 build
+  build=$(mktemp -d)
+  ansible-galaxy collection build --force --output-path "$build" "$MH_REPO" >/dev/null
+  ansible-galaxy collection install --force --offline -p "$dest" "$build"/hauser-multi_hauser-*.tar.gz >/dev/null
+  rm -rf "$build"
+}
