@@ -25,12 +25,22 @@ stage_lint() {
   (cd "$MH_REPO" && ansible-lint --profile production)
 }
 
-# ansible-test wants the collection at .../ansible_collections/<namespace>/<name>.
+# ansible-test wants the collection at .../ansible_collections/<namespace>/<name>, and bootstraps
+# pip in its virtualenvs with a script it downloads from a host unreachable here: give it ours.
 stage_sanity() {
-  local tree="$MH_WORK/sanity/ansible_collections/hauser/multi_hauser"
+  local tree="$MH_WORK/sanity/ansible_collections/hauser/multi_hauser" pip_version
+  pip_version=$(python - <<'PY'
+import inspect, re
+from ansible_test._internal import python_requirements
+print(re.search(r"pip='([0-9.]+)'", inspect.getsource(python_requirements.get_venv_packages)).group(1))
+PY
+)
+  command -v shellcheck >/dev/null || apt_install shellcheck
+  install -D -m 0644 "$MH_REPO/tests/harness/get_pip_offline.py" \
+    "$HOME/.ansible/test/cache/get_pip_${pip_version//./_}.py"
   mkdir -p "$tree"
-  (cd "$MH_REPO" && git ls-files --cached --others --exclude-standard -z \
-    | xargs -0 cp --parents -t "$tree" 2>/dev/null || true)
+  (cd "$MH_REPO" && git ls-files -z --cached --others --exclude-standard \
+    | tar --null --files-from=- --ignore-failed-read -cf - 2>/dev/null) | tar -xf - -C "$tree"
   (cd "$tree" && git init -q && git add -A && ansible-test sanity --python 3.11 --color no)
 }
 
