@@ -39,7 +39,16 @@ class DurationError(ValueError):
 
 
 def _go_quote(text):
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    """Quote as Go's time package does: every byte of a control or non-ASCII character as \\xHH."""
+    out = []
+    for character in text:
+        if ord(character) < 0x20 or ord(character) >= 0x80:
+            out.extend("\\x%02x" % byte for byte in character.encode("utf-8", "surrogatepass"))
+        elif character in '"\\':
+            out.append("\\" + character)
+        else:
+            out.append(character)
+    return '"' + "".join(out) + '"'
 
 
 def _invalid(orig):
@@ -67,7 +76,10 @@ def parse_duration(text):
         while i < len(text) and "0" <= text[i] <= "9":
             i += 1
         pre = i > 0
-        whole = int(text[:i]) if pre else 0
+        digits = text[:i].lstrip("0") or "0"
+        if len(digits) > 19:  # more than 1 << 63 can hold; also keeps int() within its digit limit
+            raise _invalid(orig)
+        whole = int(digits)
         if whole > _MAX:
             raise _invalid(orig)
         text = text[i:]

@@ -1,0 +1,30 @@
+"""Print how long parsing and staggering a key file of 10,000 orgs takes.
+
+Run: python tests/bench/bench_keyfile.py
+keyfile.py is imported the way the container image uses it: as a standalone module
+next to go_duration.py.
+"""
+
+import os
+import sys
+import timeit
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, os.pardir,
+                                "plugins", "module_utils"))
+
+from keyfile import parse_keyfile, stagger_delays  # noqa: E402
+
+ORG_COUNT = 10000
+ROUNDS = 5
+
+TEXT = "".join("o-%06d-na1,na1.%s%06d\r\n" % (index, "k" * 40, index) for index in range(ORG_COUNT))
+
+
+def parse_and_stagger():
+    return stagger_delays(parse_keyfile(TEXT, source="bench.csv"))
+
+
+if __name__ == "__main__":
+    assert len(parse_and_stagger()) == ORG_COUNT
+    best = min(timeit.repeat(parse_and_stagger, number=1, repeat=ROUNDS))
+    print("parse_keyfile + stagger_delays, %d orgs: %.1f ms (best of %d)" % (ORG_COUNT, best * 1000, ROUNDS))

@@ -1,0 +1,472 @@
+import re
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from ansible_collections.hauser.multi_hauser.plugins.module_utils.go_duration import (
+    HOUR,
+    MINUTE,
+    format_duration,
+    parse_duration,
+)
+from ansible_collections.hauser.multi_hauser.plugins.module_utils.keyfile import (
+    ORG_ID_MAX_LENGTH,
+    KeyFileError,
+    StaggerError,
+    parse_keyfile,
+    stagger_delays,
+    validate_orgs,
+)
+
+KEY = "na1.Zx9Qw8Er7Ty6"
+KEY2 = "na1.Pl0Ok9Ij8Uh7"
+SOURCE = "keys.csv"
+LONGEST_ORG_ID = "o" * ORG_ID_MAX_LENGTH
+TOO_LONG_ORG_ID = "o" * (ORG_ID_MAX_LENGTH + 1)
+
+ORG_ID_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-"
+# Key characters for the leak checks. No error message has 8 characters of this alphabet in a row
+# (its upper-case words, line numbers and positions are shorter), so 8 characters of a key found in
+# a message were leaked.
+LEAK_KEY_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+/=.!$%&*;<>?@^`{|}~"
+# What a real key may contain: printable ASCII but space, quotes, backslash (and the separator).
+KEY_ALPHABET = "".join(chr(c) for c in range(0x21, 0x7F) if chr(c) not in "'\"\\,")
+
+MESSAGE_LINE = re.compile(r"^keys\.csv (line \d+|lines (\d+, )*\d+ and \d+): \S")
+
+
+def _orgs(*triples):
+    return [{"org_id": org_id, "api_key": api_key, "line": line} for org_id, api_key, line in triples]
+
+
+def _assert_no_key_material(message, keys):
+    for key in keys:
+        for start in range(len(key) - 7):
+            assert key[start:start + 8] not in message
+
+
+def _raises(text, **kwargs):
+    with pytest.raises(KeyFileError) as caught:
+        parse_keyfile(text, **kwargs)
+    return caught.value
+
+
+# --- key files that parse -------------------------------------------------------------------------
+
+ACCEPTED = [
+    ("lf", "o-1,%s\no-2,%s\n" % (KEY, KEY2), _orgs(("o-1", KEY, 1), ("o-2", KEY2, 2))),
+    ("no final newline", "o-1,%s\no-2,%s" % (KEY, KEY2), _orgs(("o-1", KEY, 1), ("o-2", KEY2, 2))),
+    ("crlf", "o-1,%s\r\no-2,%s\r\n" % (KEY, KEY2), _orgs(("o-1", KEY, 1), ("o-2", KEY2, 2))),
+    ("crlf no final newline", "o-1,%s\r\no-2,%s" % (KEY, KEY2), _orgs(("o-1", KEY, 1), ("o-2", KEY2, 2))),
+    ("mixed endings", "o-1,%s\r\no-2,%s\n" % (KEY, KEY2), _orgs(("o-1", KEY, 1), ("o-2", KEY2, 2))),
+    ("bom", u"\ufeffo-1,%s\n" % KEY, _orgs(("o-1", KEY, 1))),
+    ("bom crlf", u"\ufeffo-1,%s\r\n" % KEY, _orgs(("o-1", KEY, 1))),
+    ("bom then comment", u"\ufeff# org_id,api_key\no-1,%s" % KEY, _orgs(("o-1", KEY, 2))),
+    ("blank lines", "\n\no-1,%s\n\n\no-2,%s\n\n" % (KEY, KEY2), _orgs(("o-1", KEY, 3), ("o-2", KEY2, 6))),
+    ("whitespace-only lines", " \n\t\n \t \r\no-1,%s" % KEY, _orgs(("o-1", KEY, 4))),
+    ("comments", "# keys\n#o-9,x,y,'\"\\\no-1,%s\n  # indented\n\t#tab" % KEY, _orgs(("o-1", KEY, 3))),
+    ("blanks around fields", " o-1 ,\t%s \t\n\to-2\t,  %s" % (KEY, KEY2), _orgs(("o-1", KEY, 1), ("o-2", KEY2, 2))),
+    ("longest org id", "%s,%s" % (LONGEST_ORG_ID, KEY), _orgs((LONGEST_ORG_ID, KEY, 1))),
+    ("org id characters", "%s,%s" % (ORG_ID_ALPHABET, KEY), _orgs((ORG_ID_ALPHABET, KEY, 1))),
+    ("one-character fields", "a,b", _orgs(("a", "b", 1))),
+    ("key punctuation", "o-1,%s" % KEY_ALPHABET, _orgs(("o-1", KEY_ALPHABET, 1))),
+    ("key with hash", "o-1,abc#def", _orgs(("o-1", "abc#def", 1))),
+    ("bytes", (u"\ufeffo-1,%s\r\n" % KEY).encode("utf-8"), _orgs(("o-1", KEY, 1))),
+]
+
+
+@pytest.mark.parametrize("text, expected", [case[1:] for case in ACCEPTED], ids=[case[0] for case in ACCEPTED])
+def test_parse_keyfile_accepts(text, expected):
+    assert parse_keyfile(text, source=SOURCE) == expected
+
+
+# --- key files that are rejected -----------------------------------------------------------------
+
+REJECTED = [
+    ("three fields", "o-1,%s,extra" % KEY, ['keys.csv line 1: expected 2 fields "org_id,api_key", found 3'], [1]),
+    ("one field", "o-1\n", ['keys.csv line 1: expected 2 fields "org_id,api_key", found 1'], [1]),
+    ("key only", KEY, ['keys.csv line 1: expected 2 fields "org_id,api_key", found 1'], [1]),
+    ("semicolon separated", "o-1;%s" % KEY, ['keys.csv line 1: expected 2 fields "org_id,api_key", found 1'], [1]),
+    ("empty org id", ",%s" % KEY, ["keys.csv line 1: org id is empty"], [1]),
+    ("blank org id", " \t,%s" % KEY, ["keys.csv line 1: org id is empty"], [1]),
+    ("empty key", "o-1,", ["keys.csv line 1: api key is empty"], [1]),
+    ("blank key", "o-1, \t", ["keys.csv line 1: api key is empty"], [1]),
+    ("both empty", ",", ["keys.csv line 1: org id is empty", "keys.csv line 1: api key is empty"], [1]),
+    ("duplicate", "o-1,%s\no-2,%s\no-1,%s" % (KEY, KEY2, KEY2), ["keys.csv lines 1 and 3: duplicate org id"], [1, 3]),
+    ("duplicate after blanks", "o-1 , %s\n\n# c\n o-1,%s" % (KEY, KEY), ["keys.csv lines 1 and 4: duplicate org id"],
+     [1, 4]),
+    ("triplicate", "o-1,%s\no-1,%s\no-2,%s\no-1,%s" % (KEY, KEY, KEY, KEY),
+     ["keys.csv lines 1, 2 and 4: duplicate org id"], [1, 2, 4]),
+    ("path in org id", "../../etc,%s" % KEY,
+     ["keys.csv line 1: org id has a character outside [A-Za-z0-9_-] (character 1)"], [1]),
+    ("slash in org id", "o/1,%s" % KEY, ["keys.csv line 1: org id has a character outside [A-Za-z0-9_-] (character 2)"],
+     [1]),
+    ("space in org id", "o 1,%s" % KEY, ["keys.csv line 1: org id has a character outside [A-Za-z0-9_-] (character 2)"],
+     [1]),
+    ("dot in org id", "o-1.x,%s" % KEY,
+     ["keys.csv line 1: org id has a character outside [A-Za-z0-9_-] (character 4)"], [1]),
+    ("non-ASCII org id", u"\u00f6rg,%s" % KEY,
+     ["keys.csv line 1: org id has a character outside [A-Za-z0-9_-] (character 1)"], [1]),
+    ("bom inside", u"o-1,%s\n\ufeffo-2,%s" % (KEY, KEY2),
+     ["keys.csv line 2: org id has a character outside [A-Za-z0-9_-] (character 1)"], [2]),
+    ("org id too long", "%s,%s" % (TOO_LONG_ORG_ID, KEY), ["keys.csv line 1: org id is longer than 64 characters"], [1]),
+    ("columns swapped", "%s,o-1" % KEY, ["keys.csv line 1: org id has a character outside [A-Za-z0-9_-] (character 4)"],
+     [1]),
+    ("space in key", "o-1,na1.ab cd", ["keys.csv line 1: api key has whitespace (character 7)"], [1]),
+    ("tab in key", "o-1,na1.ab\tcd", ["keys.csv line 1: api key has whitespace (character 7)"], [1]),
+    ("no-break space in key", u"o-1,na1.ab\u00a0cd", ["keys.csv line 1: api key has whitespace (character 7)"], [1]),
+    ("inline comment", "o-1,%s # prod" % KEY, ["keys.csv line 1: api key has whitespace (character 17)"], [1]),
+    ("nul in key", "o-1,na1\x00abc", ["keys.csv line 1: api key has a control character (character 4)"], [1]),
+    ("escape in key", "o-1,na1\x1babc", ["keys.csv line 1: api key has a control character (character 4)"], [1]),
+    ("delete in key", "o-1,na1\x7fabc", ["keys.csv line 1: api key has a control character (character 4)"], [1]),
+    ("vertical tab in key", "o-1,na1\x0babc", ["keys.csv line 1: api key has a control character (character 4)"], [1]),
+    ("C1 control in key", u"o-1,na1\u0085abc", ["keys.csv line 1: api key has a control character (character 4)"],
+     [1]),
+    ("single quote in key", "o-1,'%s'" % KEY, ["keys.csv line 1: api key has a quote (character 1)"], [1]),
+    ("double quote in key", 'o-1,"%s"' % KEY, ["keys.csv line 1: api key has a quote (character 1)"], [1]),
+    ("backslash in key", "o-1,na1\\abc", ["keys.csv line 1: api key has a backslash (character 4)"], [1]),
+    ("smart quote in key", u"o-1,\u201c%s\u201d" % KEY, ["keys.csv line 1: api key has a non-ASCII character (character 1)"],
+     [1]),
+    ("zero-width space in key", u"o-1,na1\u200babc",
+     ["keys.csv line 1: api key has a non-ASCII character (character 4)"], [1]),
+    ("lone carriage return", "o-1,%s\ro-2,%s" % (KEY, KEY2),
+     ["keys.csv line 1: carriage return without line feed (character 21); use LF or CRLF line endings"], [1]),
+    ("carriage return in comment", "# c\ro-2,%s\no-1,%s" % (KEY2, KEY),
+     ["keys.csv line 1: carriage return without line feed (character 4); use LF or CRLF line endings"], [1]),
+    ("double carriage return", "o-1,%s\r\r\n" % KEY,
+     ["keys.csv line 1: carriage return without line feed (character 21); use LF or CRLF line endings"], [1]),
+    ("bad org id and key", "o/1,na1 x", [
+        "keys.csv line 1: org id has a character outside [A-Za-z0-9_-] (character 2)",
+        "keys.csv line 1: api key has whitespace (character 4)",
+    ], [1]),
+    ("every problem, in line order", "\n".join([
+        "o-1,%s" % KEY,
+        "o-2,%s,%s" % (KEY, KEY2),
+        "o-1,%s" % KEY2,
+        "o$3,%s" % KEY,
+        "o-4,",
+        "o-5,%s'" % KEY,
+    ]), [
+        "keys.csv lines 1 and 3: duplicate org id",
+        'keys.csv line 2: expected 2 fields "org_id,api_key", found 3',
+        "keys.csv line 4: org id has a character outside [A-Za-z0-9_-] (character 2)",
+        "keys.csv line 5: api key is empty",
+        "keys.csv line 6: api key has a quote (character 17)",
+    ], [1, 2, 3, 4, 5, 6]),
+    ("empty", "", ["keys.csv: no orgs found (only blank and comment lines)"], []),
+    ("only bom", u"\ufeff", ["keys.csv: no orgs found (only blank and comment lines)"], []),
+    ("only blanks and comments", "\n \n# o-1,%s\n\t\r\n" % KEY, ["keys.csv: no orgs found (only blank and comment lines)"],
+     []),
+    ("invalid UTF-8", b"o-1,na1.abc\no-2,na1.\xff\xfe", ["keys.csv line 2: not valid UTF-8"], [2]),
+    ("UTF-16", u"o-1,na1.abc".encode("utf-16"), ["keys.csv line 1: not valid UTF-8"], [1]),
+    ("none", None, ["keys.csv: expected the text of a key file, got NoneType"], []),
+    ("list", ["o-1,%s" % KEY], ["keys.csv: expected the text of a key file, got list"], []),
+]
+
+
+@pytest.mark.parametrize("text, messages, lines", [case[1:] for case in REJECTED], ids=[case[0] for case in REJECTED])
+def test_parse_keyfile_rejects(text, messages, lines):
+    error = _raises(text, source=SOURCE)
+    assert str(error).split("\n") == messages
+    assert error.lines == lines
+    _assert_no_key_material(str(error), [KEY, KEY2])
+
+
+def test_parse_keyfile_default_source():
+    assert str(_raises("o-1")) == 'key file line 1: expected 2 fields "org_id,api_key", found 1'
+
+
+def test_parse_keyfile_error_is_a_value_error():
+    assert issubclass(KeyFileError, ValueError)
+
+
+def test_invalid_utf8_error_does_not_chain_the_decode_error():
+    error = _raises(b"o-1,na1.\xff", source=SOURCE)
+    assert error.__suppress_context__
+
+
+def test_10000_orgs():
+    text = "".join("o-%05d,na1.key%05dABCDEFGH\n" % (index, index) for index in range(10000))
+    orgs = stagger_delays(parse_keyfile(text))
+    assert len(orgs) == 10000
+    assert orgs[9999] == {"org_id": "o-09999", "api_key": "na1.key09999ABCDEFGH", "line": 10000,
+                          "export_delay": "34h30m"}
+
+
+# --- orgs given as a variable ---------------------------------------------------------------------
+
+def test_validate_orgs_accepts():
+    items = ({"org_id": "o-1", "api_key": KEY}, {"org_id": LONGEST_ORG_ID, "api_key": KEY2})
+    assert validate_orgs(items) == _orgs(("o-1", KEY, 1), (LONGEST_ORG_ID, KEY2, 2))
+
+
+def test_validate_orgs_returns_new_dicts():
+    item = {"org_id": "o-1", "api_key": KEY}
+    result = validate_orgs([item])
+    result[0]["org_id"] = "changed"
+    assert item == {"org_id": "o-1", "api_key": KEY}
+
+
+VARIABLE_REJECTED = [
+    ("not a list", {"org_id": "o-1", "api_key": KEY},
+     ["multi_hauser_orgs: expected a list of mappings with org_id and api_key, got dict"], []),
+    ("a string", "o-1,%s" % KEY, ["multi_hauser_orgs: expected a list of mappings with org_id and api_key, got str"], []),
+    ("none", None, ["multi_hauser_orgs: expected a list of mappings with org_id and api_key, got NoneType"], []),
+    ("empty", [], ["multi_hauser_orgs: no orgs given"], []),
+    ("item not a mapping", [{"org_id": "o-1", "api_key": KEY}, "o-2,%s" % KEY2],
+     ["multi_hauser_orgs[1]: expected a mapping with org_id and api_key, got str"], [2]),
+    ("missing key", [{"org_id": "o-1"}], ["multi_hauser_orgs[0]: api_key is missing"], [1]),
+    ("missing both", [{}], ["multi_hauser_orgs[0]: org_id is missing", "multi_hauser_orgs[0]: api_key is missing"], [1]),
+    ("non-string key", [{"org_id": "o-1", "api_key": 12345678}],
+     ["multi_hauser_orgs[0]: api_key must be a string, got int"], [1]),
+    ("non-string org id", [{"org_id": None, "api_key": KEY}],
+     ["multi_hauser_orgs[0]: org_id must be a string, got NoneType"], [1]),
+    ("unknown key", [{"org_id": "o-1", "api_key": KEY, "apikey": KEY}],
+     ["multi_hauser_orgs[0]: has keys other than org_id and api_key"], [1]),
+    ("key as a mapping key", [{"org_id": "o-1", "api_key": KEY, KEY2: None}],
+     ["multi_hauser_orgs[0]: has keys other than org_id and api_key"], [1]),
+    ("bad org id", [{"org_id": "o-1", "api_key": KEY}, {"org_id": "o-2", "api_key": KEY}, {"org_id": "o/3", "api_key": KEY}],
+     ["multi_hauser_orgs[2]: org_id has a character outside [A-Za-z0-9_-] (character 2)"], [3]),
+    ("org id too long", [{"org_id": TOO_LONG_ORG_ID, "api_key": KEY}],
+     ["multi_hauser_orgs[0]: org_id is longer than 64 characters"], [1]),
+    ("empty key", [{"org_id": "o-1", "api_key": ""}], ["multi_hauser_orgs[0]: api_key is empty"], [1]),
+    ("blanks are not stripped", [{"org_id": "o-1", "api_key": " %s" % KEY}],
+     ["multi_hauser_orgs[0]: api_key has whitespace (character 1)"], [1]),
+    ("quote in key", [{"org_id": "o-1", "api_key": KEY + '"'}],
+     ["multi_hauser_orgs[0]: api_key has a quote (character 17)"], [1]),
+    ("duplicate", [{"org_id": "o-1", "api_key": KEY}, {"org_id": "o-2", "api_key": KEY}, {"org_id": "o-1", "api_key": KEY2}],
+     ["multi_hauser_orgs[0] and multi_hauser_orgs[2]: duplicate org_id"], [1, 3]),
+    ("every problem", [{"org_id": "o-1", "api_key": KEY}, 7, {"org_id": "o-1", "api_key": "a b"}, {"api_key": KEY}], [
+        "multi_hauser_orgs[0] and multi_hauser_orgs[2]: duplicate org_id",
+        "multi_hauser_orgs[1]: expected a mapping with org_id and api_key, got int",
+        "multi_hauser_orgs[2]: api_key has whitespace (character 2)",
+        "multi_hauser_orgs[3]: org_id is missing",
+    ], [1, 2, 3, 4]),
+]
+
+
+@pytest.mark.parametrize("items, messages, lines", [case[1:] for case in VARIABLE_REJECTED],
+                         ids=[case[0] for case in VARIABLE_REJECTED])
+def test_validate_orgs_rejects(items, messages, lines):
+    with pytest.raises(KeyFileError) as caught:
+        validate_orgs(items)
+    assert str(caught.value).split("\n") == messages
+    assert caught.value.lines == lines
+    _assert_no_key_material(str(caught.value), [KEY, KEY2])
+
+
+def test_validate_orgs_source():
+    with pytest.raises(KeyFileError, match=r"^vault_orgs\[0\]: api_key is empty$"):
+        validate_orgs([{"org_id": "o-1", "api_key": ""}], source="vault_orgs")
+
+
+@pytest.mark.parametrize("org_id, api_key", [
+    ("", KEY), ("o/1", KEY), (TOO_LONG_ORG_ID, KEY), (u"\u00f6", KEY),
+    ("o-1", ""), ("o-1", "a b"), ("o-1", "a'b"), ("o-1", "a\\b"), ("o-1", "a\x01b"), ("o-1", u"a\u00e9b"),
+])
+def test_key_file_and_variable_apply_the_same_rules(org_id, api_key):
+    with pytest.raises(KeyFileError) as from_file:
+        parse_keyfile("%s,%s" % (org_id, api_key))
+    with pytest.raises(KeyFileError) as from_variable:
+        validate_orgs([{"org_id": org_id, "api_key": api_key}])
+    problem = re.compile(r"^\S.*?: (org.id|api.key) ")
+    assert [problem.sub(r"\1 ", line).replace("_", " ") for line in str(from_file.value).split("\n")] == \
+        [problem.sub(r"\1 ", line).replace("_", " ") for line in str(from_variable.value).split("\n")]
+
+
+# --- export delays --------------------------------------------------------------------------------
+
+def _delays(count, **options):
+    return [org["export_delay"] for org in stagger_delays([{"org_id": "o-%d" % index} for index in range(count)], **options)]
+
+
+def test_stagger_delays_defaults():
+    delays = _delays(290)
+    assert delays[:3] == ["24h", "24h10m", "24h20m"]
+    assert delays[143:147] == ["47h50m", "24h", "24h10m", "24h20m"]
+    assert delays[287:] == ["47h50m", "24h", "24h10m"]
+    assert "48h" not in delays
+
+
+@pytest.mark.parametrize("options, expected", [
+    ({"step": "7m"}, ["24h", "24h7m", "24h14m"]),
+    ({"base": "1h", "step": "1h", "window": "3h"}, ["1h", "2h", "3h", "1h"]),
+    ({"base": "2h", "step": "25m", "window": "1h"}, ["2h", "2h25m", "2h", "2h25m"]),
+    ({"step": "1h", "window": "1h"}, ["24h", "24h", "24h", "24h"]),
+    ({"base": "1h30m", "step": "90s", "window": "3m"}, ["1h30m", "1h31m30s", "1h30m", "1h31m30s"]),
+    ({"base": "24h", "step": "1ns", "window": "2ns"}, ["24h", "24h1ns", "24h", "24h1ns"]),
+])
+def test_stagger_delays_options(options, expected):
+    assert _delays(len(expected), **options) == expected
+
+
+def test_stagger_delays_copies():
+    orgs = [{"org_id": "o-1", "api_key": KEY, "line": 3, "export_delay": "1h"}]
+    result = stagger_delays(orgs)
+    assert orgs == [{"org_id": "o-1", "api_key": KEY, "line": 3, "export_delay": "1h"}]
+    assert result == [{"org_id": "o-1", "api_key": KEY, "line": 3, "export_delay": "24h"}]
+    assert stagger_delays(()) == []
+
+
+STAGGER_REJECTED = [
+    ({"base": "59m59s"}, 'stagger_delays: base must be at least 1h (hauser\'s minimum ExportDelay), got "59m59s"'),
+    ({"base": "0"}, 'stagger_delays: base must be at least 1h (hauser\'s minimum ExportDelay), got "0"'),
+    ({"base": "-24h"}, 'stagger_delays: base must be at least 1h (hauser\'s minimum ExportDelay), got "-24h"'),
+    ({"step": "0s"}, 'stagger_delays: step must be greater than 0, got "0s"'),
+    ({"step": "-10m"}, 'stagger_delays: step must be greater than 0, got "-10m"'),
+    ({"step": "2h", "window": "1h"}, 'stagger_delays: window ("1h") must be at least step ("2h")'),
+    ({"window": "0"}, 'stagger_delays: window ("0") must be at least step ("10m")'),
+    ({"base": "1440"}, 'stagger_delays: base is not a valid duration: time: missing unit in duration "1440"'),
+    ({"step": "10 m"}, 'stagger_delays: step is not a valid duration: time: unknown unit " m" in duration "10 m"'),
+    ({"window": "1d"}, 'stagger_delays: window is not a valid duration: time: unknown unit "d" in duration "1d"'),
+    ({"step": 600}, 'stagger_delays: step must be a Go duration string such as "10m", got int'),
+    ({"base": None}, 'stagger_delays: base must be a Go duration string such as "10m", got NoneType'),
+    ({"window": b"24h"}, 'stagger_delays: window must be a Go duration string such as "10m", got bytes'),
+    ({"base": "2562047h", "step": "1h", "window": "2h"},
+     "stagger_delays: base + window is larger than the largest Go duration"),
+]
+
+
+@pytest.mark.parametrize("options, message", STAGGER_REJECTED)
+def test_stagger_delays_rejects(options, message):
+    with pytest.raises(StaggerError) as caught:
+        stagger_delays([{"org_id": "o-1"}], **options)
+    assert str(caught.value) == message
+
+
+@pytest.mark.parametrize("orgs, message", [
+    ("o-1,k", "stagger_delays: expected a list of orgs, got str"),
+    ({"org_id": "o-1"}, "stagger_delays: expected a list of orgs, got dict"),
+    (None, "stagger_delays: expected a list of orgs, got NoneType"),
+    ([{"org_id": "o-1"}, ["o-2"]], "stagger_delays: org 1 is not a mapping (got list)"),
+])
+def test_stagger_delays_rejects_orgs(orgs, message):
+    with pytest.raises(StaggerError) as caught:
+        stagger_delays(orgs)
+    assert str(caught.value) == message
+
+
+@given(
+    base=st.integers(min_value=HOUR, max_value=1000 * HOUR),
+    step=st.one_of(st.integers(min_value=1, max_value=48 * HOUR),
+                   st.integers(min_value=1, max_value=48 * 60).map(lambda minutes: minutes * MINUTE)),
+    window_factor=st.integers(min_value=1, max_value=500),
+    window_extra=st.integers(min_value=0, max_value=10 ** 6),
+    count=st.integers(min_value=0, max_value=300),
+)
+def test_stagger_delays_formula(base, step, window_factor, window_extra, count):
+    window = step * window_factor + window_extra % step
+    orgs = [{"org_id": "o-%d" % index} for index in range(count)]
+    result = stagger_delays(orgs, base=format_duration(base), step=format_duration(step), window=format_duration(window))
+    assert [org["org_id"] for org in result] == [org["org_id"] for org in orgs]
+    for index, org in enumerate(result):
+        delay = parse_duration(org["export_delay"])
+        assert delay == base + step * (index % (window // step))
+        assert base <= delay < base + window
+
+
+# --- properties -----------------------------------------------------------------------------------
+
+_blanks = st.text(alphabet=" \t", max_size=3)
+_filler_lines = st.one_of(
+    _blanks,
+    st.builds(lambda indent, text: indent + "#" + text, _blanks, st.text().map(lambda t: re.sub("[\r\n]", "", t))),
+)
+
+
+@st.composite
+def valid_key_files(draw):
+    """A valid key file as text or bytes, with the orgs it holds."""
+    org_ids = draw(st.lists(st.text(alphabet=ORG_ID_ALPHABET, min_size=1, max_size=ORG_ID_MAX_LENGTH),
+                            min_size=1, max_size=20, unique=True))
+    lines, orgs = [], []
+    for org_id in org_ids:
+        lines.extend(draw(st.lists(_filler_lines, max_size=2)))
+        api_key = draw(st.text(alphabet=KEY_ALPHABET, min_size=1, max_size=80))
+        lines.append(draw(_blanks) + org_id + draw(_blanks) + "," + draw(_blanks) + api_key + draw(_blanks))
+        orgs.append({"org_id": org_id, "api_key": api_key, "line": len(lines)})
+    lines.extend(draw(st.lists(_filler_lines, max_size=2)))
+    endings = [draw(st.sampled_from(["\n", "\r\n"])) for _line in lines]
+    if draw(st.booleans()):
+        endings[-1] = ""
+    text = "".join(line + ending for line, ending in zip(lines, endings))
+    if draw(st.booleans()):
+        text = u"\ufeff" + text
+    if draw(st.booleans()):
+        text = text.encode("utf-8")
+    return text, orgs
+
+
+@given(valid_key_files())
+def test_valid_key_files_round_trip(case):
+    text, orgs = case
+    assert parse_keyfile(text) == orgs
+
+
+_leak_keys = st.text(alphabet=LEAK_KEY_ALPHABET, min_size=8, max_size=40)
+
+
+@st.composite
+def dirty_key_files(draw):
+    """Text made of keys, org ids, separators and junk; returns the text and the keys in it."""
+    keys = draw(st.lists(_leak_keys, min_size=1, max_size=4))
+    pieces = st.one_of(
+        st.sampled_from(keys),
+        st.text(alphabet=ORG_ID_ALPHABET, min_size=1, max_size=8),
+        st.sampled_from([",", " ", "\t", "\n", "\r\n", "\r", "#", u"\ufeff", "'", "\\"]),
+        st.text(max_size=3),
+    )
+    return "".join(draw(st.lists(pieces, max_size=40))), keys
+
+
+def _assert_well_formed(error, text):
+    message = str(error)
+    if not error.lines:
+        assert message.startswith("keys.csv: ")
+        assert "\n" not in message
+        return
+    line_count = text.count("\n") + 1
+    for message_line in message.split("\n"):
+        assert MESSAGE_LINE.match(message_line), message_line
+        numbers = [int(number) for number in re.findall(r"\d+", message_line.split(":")[0])]
+        assert set(numbers) <= set(error.lines)
+    assert all(1 <= number <= line_count for number in error.lines)
+
+
+@given(dirty_key_files())
+def test_dirty_key_files_never_leak_a_key(case):
+    text, keys = case
+    try:
+        parse_keyfile(text, source=SOURCE)
+    except KeyFileError as error:
+        _assert_well_formed(error, text)
+        _assert_no_key_material(str(error), keys)
+
+
+@given(st.text())
+def test_any_text_is_parsed_or_rejected_with_a_line(text):
+    try:
+        orgs = parse_keyfile(text, source=SOURCE)
+    except KeyFileError as error:
+        _assert_well_formed(error, text)
+    else:
+        assert orgs and all(set(org) == {"org_id", "api_key", "line"} for org in orgs)
+
+
+@given(st.binary())
+def test_any_bytes_are_parsed_or_rejected(data):
+    try:
+        parse_keyfile(data, source=SOURCE)
+    except KeyFileError as error:
+        _assert_well_formed(error, data.decode("utf-8", "replace"))
+
+
+@given(st.lists(st.fixed_dictionaries({"org_id": st.one_of(_leak_keys, st.text(max_size=5)), "api_key": _leak_keys}),
+                max_size=5))
+def test_variable_errors_never_leak_a_key(items):
+    keys = [item["api_key"] for item in items] + [item["org_id"] for item in items if len(item["org_id"]) >= 8]
+    try:
+        validate_orgs(items)
+    except KeyFileError as error:
+        _assert_no_key_material(str(error), keys)
