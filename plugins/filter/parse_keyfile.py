@@ -8,7 +8,7 @@ __metaclass__ = type
 
 DOCUMENTATION = r"""
 name: parse_keyfile
-short_description: Read a key file of C(org_id,api_key) lines into a list of orgs
+short_description: Read a key file of C(org_id,api_key) lines (or a list of orgs) into a validated list of orgs
 version_added: 1.0.0
 author: multi_hauser contributors (!UNKNOWN)
 description:
@@ -20,6 +20,9 @@ description:
     are ignored.
   - An org id is 1 to 64 characters from C([A-Za-z0-9_-]). An API key is printable ASCII without
     whitespace, quotes or backslashes. Org ids must be unique.
+  - The input may also be a list of C({org_id, api_key}) mappings (for example from
+    vault-encrypted variables); it is validated by the same rules, and errors name the item as
+    C(<source>[index]).
   - On invalid input the filter fails with every problem found, one per line, each naming the
     source and line. Messages never quote a field value, so they never reveal a key.
 options:
@@ -27,13 +30,14 @@ options:
     description:
       - The text of the key file, for example from P(ansible.builtin.file#lookup), which also
         decrypts a vault-encrypted file.
-    type: string
+      - Or a list of mappings with exactly the keys C(org_id) and C(api_key).
+    type: raw
     required: true
   source:
     description:
-      - The name of the key file, used in error messages.
+      - The name of the key file (or variable), used in error messages.
+      - The default is C(key file) for text and C(multi_hauser_orgs) for a list.
     type: string
-    default: key file
 seealso:
   - plugin: hauser.multi_hauser.stagger_delays
     plugin_type: filter
@@ -52,6 +56,11 @@ EXAMPLES = r"""
   # multi_hauser_orgs is:
   #   - {org_id: o-1A2B3C-na1, api_key: na1.abcdef123456, line: 2}
   #   - {org_id: o-4D5E6F-na1, api_key: na1.987654fedcba, line: 3}
+
+- name: Validate orgs given as a (vault-encrypted) variable
+  ansible.builtin.set_fact:
+    orgs: "{{ my_orgs | hauser.multi_hauser.parse_keyfile(source='my_orgs') }}"
+  # line is then the item's 1-based position in the list.
 """
 
 RETURN = r"""
@@ -67,7 +76,7 @@ _value:
       description: The org's FullStory API key.
       type: string
     line:
-      description: The line of the key file the org was read from (1-based).
+      description: The line of the key file the org was read from, or the item's position in a list (1-based).
       type: integer
 """
 
@@ -75,6 +84,7 @@ from ansible.errors import AnsibleFilterError
 
 from ansible_collections.hauser.multi_hauser.plugins.module_utils.keyfile import KeyFileError
 from ansible_collections.hauser.multi_hauser.plugins.module_utils.keyfile import parse_keyfile as _parse_keyfile
+from ansible_collections.hauser.multi_hauser.plugins.module_utils.keyfile import validate_orgs
 
 try:
     from ansible.parsing.vault import EncryptedString as _VaultString
@@ -82,11 +92,20 @@ except ImportError:  # ansible-core < 2.19
     from ansible.parsing.yaml.objects import AnsibleVaultEncryptedUnicode as _VaultString
 
 
-def parse_keyfile(text, source="key file"):
-    if isinstance(text, (str, _VaultString)):
-        text = str(text)
+def _plain_item(item):
+    """A mapping whose vault-encrypted or tagged string values are plain strings."""
+    if not isinstance(item, dict):
+        return item
+    return dict((k, str(v) if isinstance(v, (str, _VaultString)) else v) for k, v in item.items())
+
+
+def parse_keyfile(data, source=None):
     try:
-        return _parse_keyfile(text, source=str(source))
+        if isinstance(data, (list, tuple)):
+            return validate_orgs([_plain_item(item) for item in data], source=str(source or "multi_hauser_orgs"))
+        if isinstance(data, (str, _VaultString)):
+            data = str(data)
+        return _parse_keyfile(data, source=str(source or "key file"))
     except KeyFileError as error:
         # Neither chained nor given as orig_exc: the message alone is known to hold no key.
         raise AnsibleFilterError(str(error)) from None

@@ -1,0 +1,407 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, multi_hauser contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: multi_hauser_orgs
+short_description: Keep every org's hauser files and supervisord program in step, in one round trip
+version_added: 1.0.0
+author: multi_hauser contributors
+description:
+  - Writes each org's working directories, C(config.toml) and supervisord program file, removes the
+    programs of orgs no longer listed (keeping their working directories), and applies the
+    difference to a running supervisord so that a change touches only the orgs it concerns.
+  - A changed program is re-read and updated (so restarted) with C(supervisorctl update NAME);
+    an org whose config alone changed is restarted; a new org starts; a removed one is stopped.
+    supervisord itself is never restarted or reloaded.
+  - The files come rendered by the P(hauser.multi_hauser.org_files#filter) filter on the controller,
+    so that hundreds of orgs cost one task and one remote round trip. Use it through the
+    C(hauser.multi_hauser.multi_hauser) role rather than directly.
+options:
+  orgs:
+    description: Every org this host runs, with its rendered files.
+    type: list
+    elements: dict
+    required: true
+    suboptions:
+      org_id:
+        description: The org id; names the working directory and the program file.
+        type: str
+        required: true
+      config:
+        description: The content of C(config.toml); it holds the API key.
+        type: str
+        required: true
+      program:
+        description: The content of the supervisord program file, which defines the program
+          C(<program_prefix><org_id>).
+        type: str
+        required: true
+      dirs:
+        description: Directories the org needs, created owned by O(owner) and mode 0750.
+        type: list
+        elements: path
+        default: []
+  base_dir:
+    description: The parent of every org's working directory, which holds its C(config.toml).
+    type: path
+    required: true
+  program_dir:
+    description: Where the program files go (supervisord's include directory).
+    type: path
+    required: true
+  program_prefix:
+    description: Programs are named C(<prefix><org_id>), in files C(<prefix><org_id>.conf);
+      such files that hold O(marker) and whose org is no longer listed are removed.
+    type: str
+    required: true
+  marker:
+    description: A line every managed program file holds.
+    type: str
+    required: true
+  owner:
+    description: The user hauser runs as; it owns the working directories.
+    type: str
+    required: true
+  group:
+    description: Its group; config files are C(root:<group>) mode 0640.
+    type: str
+    required: true
+  secrets:
+    description: Values never to be shown, in diffs or anywhere else.
+    type: list
+    elements: str
+    default: []
+  secret_keys:
+    description: Config keys whose values a diff masks (an old key is on no list).
+    type: list
+    elements: str
+    default: [FsApiToken, Password]
+  restart_all:
+    description: Restart every org that is not otherwise added or restarted, for example because
+      the hauser binary or the credentials file they all use changed.
+    type: bool
+    default: false
+  apply:
+    description: Apply the changes to the running supervisord. False when building an image.
+    type: bool
+    default: true
+  supervisorctl:
+    description: The supervisorctl command.
+    type: path
+    default: /usr/bin/supervisorctl
+  supervisor_config:
+    description: supervisord's main config file.
+    type: path
+    default: /etc/supervisor/supervisord.conf
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+"""
+
+EXAMPLES = r"""
+- name: Keep the orgs' files and programs in step (as the multi_hauser role does)
+  hauser.multi_hauser.multi_hauser_orgs:
+    orgs: "{{ orgs | hauser.multi_hauser.org_files(settings, config_template_text, program_template_text) }}"
+    base_dir: /var/lib/multi-hauser
+    program_dir: /etc/supervisor/conf.d
+    program_prefix: hauser-
+    marker: Managed by Ansible
+    owner: hauser
+    group: hauser
+    secrets: "{{ orgs | map(attribute='api_key') }}"
+"""
+
+RETURN = r"""
+added:
+  description: Orgs whose program was added (and started).
+  type: list
+  elements: str
+  returned: always
+restarted:
+  description: Orgs restarted because their config or program changed.
+  type: list
+  elements: str
+  returned: always
+removed:
+  description: Orgs whose program was stopped and removed; their working directories remain.
+  type: list
+  elements: str
+  returned: always
+started:
+  description: Orgs that were not running and were started.
+  type: list
+  elements: str
+  returned: always
+unchanged:
+  description: How many orgs needed nothing.
+  type: int
+  returned: always
+"""
+
+import grp
+import os
+import pwd
+import re
+import tempfile
+
+from ansible.module_utils.basic import AnsibleModule
+
+CONFIG_NAME = "config.toml"
+RUNNING_STATES = ("RUNNING", "STARTING", "BACKOFF")
+
+
+def _read(path):
+    try:
+        with open(path, "rb") as handle:
+            return handle.read().decode("utf-8")
+    except (IOError, OSError):
+        return None
+
+
+def _attrs_differ(path, uid, gid, mode):
+    try:
+        stat = os.lstat(path)
+    except OSError:
+        return True
+    return (stat.st_uid, stat.st_gid, stat.st_mode & 0o7777) != (uid, gid, mode)
+
+
+def _write_atomically(path, content, uid, gid, mode):
+    """Write a new file beside the old one with its final owner and mode, then rename it."""
+    directory = os.path.dirname(path)
+    handle, temp_path = tempfile.mkstemp(dir=directory, prefix=".multi-hauser-")
+    try:
+        os.fchown(handle, uid, gid)
+        os.fchmod(handle, mode)
+        os.write(handle, content.encode("utf-8"))
+        os.fsync(handle)
+        os.close(handle)
+        os.rename(temp_path, path)
+    except BaseException:
+        try:
+            os.close(handle)
+        except OSError:
+            pass  # already closed
+        os.unlink(temp_path)
+        raise
+
+
+class Orgs(object):
+    """Compares what a host has with what it should have, and makes it so."""
+
+    def __init__(self, module):
+        self.module = module
+        self.params = module.params
+        self.check = module.check_mode
+        try:
+            self.uid = pwd.getpwnam(self.params["owner"]).pw_uid
+            self.gid = grp.getgrnam(self.params["group"]).gr_gid
+        except KeyError:
+            if not self.check:
+                module.fail_json(msg="user or group %s:%s does not exist" % (self.params["owner"], self.params["group"]))
+            self.uid = self.gid = -1  # check mode on a fresh host: everything is new anyway
+        self.diff = []
+        self.attrs_changed = False
+
+    def program_path(self, org_id):
+        return os.path.join(self.params["program_dir"], "%s%s.conf" % (self.params["program_prefix"], org_id))
+
+    def config_path(self, org_id):
+        return os.path.join(self.params["base_dir"], org_id, CONFIG_NAME)
+
+    def mask(self, text):
+        if text is None:
+            return ""
+        keys = "|".join(re.escape(key) for key in self.params["secret_keys"])
+        if keys:
+            text = re.sub(r'(?im)^(\s*(?:%s)\s*=\s*).*$' % keys, r'\1"********"', text)
+        for secret in self.params["secrets"]:
+            if secret:
+                text = text.replace(secret, "********")
+        return text
+
+    def sync_file(self, path, content, uid, gid, mode):
+        """Returns True when the content changed (the org must restart)."""
+        current = _read(path)
+        if current != content:
+            self.diff.append({
+                "before_header": path if current is not None else "/dev/null",
+                "after_header": path,
+                "before": self.mask(current),
+                "after": self.mask(content),
+            })
+            if not self.check:
+                _write_atomically(path, content, uid, gid, mode)
+            return True
+        if _attrs_differ(path, uid, gid, mode):
+            self.attrs_changed = True
+            if not self.check:
+                os.chown(path, uid, gid)
+                os.chmod(path, mode)
+        return False
+
+    def sync_dir(self, path, uid, gid, mode):
+        if os.path.isdir(path) and not _attrs_differ(path, uid, gid, mode):
+            return
+        self.attrs_changed = True
+        if not os.path.isdir(path):
+            self.diff.append({"before_header": path, "after_header": path,
+                              "before": {"path": path, "state": "absent"},
+                              "after": {"path": path, "state": "directory"}})
+        if not self.check:
+            if not os.path.isdir(path):
+                os.makedirs(path, mode)
+            os.chown(path, uid, gid)
+            os.chmod(path, mode)
+
+    def managed_programs(self):
+        """org id -> program file, for every program file this module wrote."""
+        found = {}
+        prefix = self.params["program_prefix"]
+        try:
+            names = os.listdir(self.params["program_dir"])
+        except OSError:
+            return found
+        for name in names:
+            if name.startswith(prefix) and name.endswith(".conf"):
+                path = os.path.join(self.params["program_dir"], name)
+                if self.params["marker"] in (_read(path) or ""):
+                    found[name[len(prefix):-len(".conf")]] = path
+        return found
+
+    def sync(self):
+        """Returns (added, program_changed, config_changed, removed) as lists of org ids."""
+        added, program_changed, config_changed, removed = [], [], [], []
+        existing = self.managed_programs()
+        wanted = set()
+        for org in self.params["orgs"]:
+            org_id = org["org_id"]
+            wanted.add(org_id)
+            for path in [os.path.join(self.params["base_dir"], org_id)] + org["dirs"]:
+                self.sync_dir(path, self.uid, self.gid, 0o750)
+            config_new = self.sync_file(self.config_path(org_id), org["config"], 0, self.gid, 0o640)
+            program_new = self.sync_file(self.program_path(org_id), org["program"], 0, 0, 0o644)
+            if org_id not in existing:
+                added.append(org_id)
+            elif program_new:
+                program_changed.append(org_id)
+            elif config_new:
+                config_changed.append(org_id)
+        for org_id, path in sorted(existing.items()):
+            if org_id in wanted:
+                continue
+            removed.append(org_id)
+            self.diff.append({"before_header": path, "after_header": path,
+                              "before": self.mask(_read(path)), "after": ""})
+            config = self.config_path(org_id)
+            if not self.check:
+                os.unlink(path)
+                if os.path.exists(config):
+                    os.unlink(config)  # it holds a key; the working directory stays
+        return added, program_changed, config_changed, removed
+
+    def supervisorctl(self, *args):
+        command = [self.params["supervisorctl"], "-c", self.params["supervisor_config"]] + list(args)
+        return self.module.run_command(command)
+
+    def program_states(self):
+        """program name -> state, as supervisorctl status reports them."""
+        rc, out, err = self.supervisorctl("status")
+        if rc not in (0, 3) or "refused connection" in out or "no such file" in out:
+            self.module.fail_json(msg="supervisorctl status failed (rc %d): %s %s" % (rc, out.strip(), err.strip()))
+        states = {}
+        for line in out.splitlines():
+            fields = line.split()
+            if len(fields) >= 2:
+                states[fields[0]] = fields[1]
+        return states
+
+    def run(self, command, org_ids=None):
+        """supervisorctl COMMAND for these orgs' programs (or with no names when None)."""
+        if self.check or org_ids == []:
+            return
+        names = [self.params["program_prefix"] + org_id for org_id in org_ids or ()]
+        rc, out, err = self.supervisorctl(command, *names)
+        if rc != 0 or "ERROR" in out:
+            self.module.fail_json(msg="supervisorctl %s failed (rc %d): %s %s" % (command, rc, out.strip(), err.strip()))
+
+    def apply(self, added, program_changed, config_changed, removed):
+        """Returns the programs that were not running and got started."""
+        can_talk = os.path.exists(self.params["supervisorctl"])
+        if not can_talk:
+            if self.check:
+                return []
+            self.module.fail_json(msg="%s not found: is supervisor installed?" % self.params["supervisorctl"])
+        updates = added + program_changed + removed
+        if updates:
+            self.run("reread")
+            self.run("update", updates)
+        self.run("restart", config_changed)
+        states = self.program_states()
+        moving = set(updates + config_changed)
+        stopped = sorted(
+            org["org_id"] for org in self.params["orgs"]
+            if org["org_id"] not in moving
+            and states.get(self.params["program_prefix"] + org["org_id"], "RUNNING") not in RUNNING_STATES
+        )
+        self.run("start", stopped)
+        return stopped
+
+
+def main():
+    org_spec = dict(
+        org_id=dict(type="str", required=True),
+        config=dict(type="str", required=True, no_log=True),
+        program=dict(type="str", required=True),
+        dirs=dict(type="list", elements="path", default=[]),
+    )
+    module = AnsibleModule(
+        argument_spec=dict(
+            orgs=dict(type="list", elements="dict", required=True, options=org_spec),
+            base_dir=dict(type="path", required=True),
+            program_dir=dict(type="path", required=True),
+            program_prefix=dict(type="str", required=True),
+            marker=dict(type="str", required=True),
+            owner=dict(type="str", required=True),
+            group=dict(type="str", required=True),
+            secrets=dict(type="list", elements="str", default=[], no_log=True),
+            secret_keys=dict(type="list", elements="str", default=["FsApiToken", "Password"], no_log=False),
+            restart_all=dict(type="bool", default=False),
+            apply=dict(type="bool", default=True),
+            supervisorctl=dict(type="path", default="/usr/bin/supervisorctl"),
+            supervisor_config=dict(type="path", default="/etc/supervisor/supervisord.conf"),
+        ),
+        supports_check_mode=True,
+    )
+    orgs = Orgs(module)
+    added, program_changed, config_changed, removed = orgs.sync()
+    if module.params["restart_all"]:
+        config_changed = [org["org_id"] for org in module.params["orgs"]
+                          if org["org_id"] not in added and org["org_id"] not in program_changed]
+    started = []
+    if module.params["apply"]:
+        started = orgs.apply(added, program_changed, config_changed, removed)
+    result = dict(
+        changed=bool(added or program_changed or config_changed or removed or started or orgs.attrs_changed),
+        added=sorted(added),
+        restarted=sorted(program_changed + config_changed),
+        removed=sorted(removed),
+        started=started,
+        unchanged=len(module.params["orgs"]) - len(added) - len(program_changed) - len(config_changed),
+    )
+    if module._diff:
+        result["diff"] = orgs.diff
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,289 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, multi_hauser contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Each org's hauser config.toml and supervisord program, rendered from Jinja templates.
+
+One implementation for both ways the collection runs hauser: the action plugin renders on the
+Ansible controller (VMs), the image's entrypoint renders when the container starts. So this
+module needs Jinja2 and the Python standard library only, never Ansible.
+
+Data flow: settings (the role's variables) + one org (from the key file) -> ``org_context`` ->
+the config template (ours prints ``hauser_config | toml``) and the program template.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+import posixpath
+
+import jinja2
+import jinja2.sandbox
+
+try:
+    from ansible_collections.hauser.multi_hauser.plugins.module_utils.go_duration import (
+        HOUR,
+        MINUTE,
+        DurationError,
+        parse_duration,
+    )
+except ImportError:  # copied next to go_duration.py in the container image
+    from go_duration import HOUR, MINUTE, DurationError, parse_duration
+
+# hauser 1.5.1's config keys by section, in hauser's spelling; hauser matches them
+# case-insensitively and silently ignores any other key, so a typo must be caught here.
+KNOWN_KEYS = {
+    None: (
+        "FsApiToken", "Provider", "Warehouse", "ExportDuration", "ExportDelay", "StartTime",
+        "Backoff", "BackoffStepsMax", "TmpDir", "SaveAsJson", "StorageOnly", "FilePrefix",
+        "SegmentId", "ApiURL", "AdditionalHttpHeader", "IncludeMobileAppsFields",
+    ),
+    "gcs": ("Bucket", "GCSOnly"),
+    "bigquery": ("Project", "Dataset", "ExportTable", "SyncTable", "PartitionExpiration"),
+    "s3": ("Bucket", "Region", "Timeout", "S3Only"),
+    "redshift": (
+        "Host", "Port", "DB", "User", "Password", "ExportTable", "SyncTable", "DatabaseSchema",
+        "Credentials", "VarCharMax",
+    ),
+    "local": ("SaveDir", "StartTime", "UseStartTime"),
+}
+DURATION_KEYS = ("ExportDuration", "ExportDelay", "Backoff")
+SECRET_KEYS = ("FsApiToken", "Password")
+_DAY = 24 * HOUR
+
+
+class ConfigError(ValueError):
+    """Settings that would give hauser a config it refuses, or a template that fails."""
+
+
+def table_suffix(org_id):
+    """Org ids may hold '-', which is not valid in an unquoted SQL table name."""
+    return org_id.replace("-", "_")
+
+
+def check_table_names(orgs, source):
+    """Two org ids differing only in '-' versus '_' would share one table pair."""
+    seen = {}
+    for org in orgs:
+        suffix = table_suffix(org["org_id"])
+        if suffix in seen:
+            raise ConfigError(
+                "%s: the org ids of lines %d and %d give the same table names "
+                "(fs_export_%s); hauser would mix their data" % (source, seen[suffix], org["line"], suffix)
+            )
+        seen[suffix] = org["line"]
+
+
+def _canonical_key(section, key, where):
+    for known in KNOWN_KEYS.get(section, ()):
+        if known.lower() == key.lower():
+            return known
+    place = "[%s] " % section if section else ""
+    raise ConfigError(
+        "%s: %s%s is not a hauser 1.5.1 config key (hauser would silently ignore it)" % (where, place, key)
+    )
+
+
+def merge_extra(config, extra, where="multi_hauser_config_extra"):
+    """Merge user-given keys into a config: top-level keys, or a section as a dict."""
+    merged = dict((k, dict(v) if isinstance(v, dict) else v) for k, v in config.items())
+    for key, value in (extra or {}).items():
+        if isinstance(value, dict) and str(key).lower() in KNOWN_KEYS:
+            section = str(key).lower()
+            target = merged.setdefault(section, {})
+            for sub_key, sub_value in value.items():
+                target[_canonical_key(section, str(sub_key), where)] = sub_value
+        else:
+            merged[_canonical_key(None, str(key), where)] = value
+    return merged
+
+
+def _duration(config, key, where):
+    try:
+        return parse_duration(config[key])
+    except (DurationError, KeyError, TypeError) as exc:
+        raise ConfigError("%s: %s: %s" % (where, key, exc))
+
+
+def check_config(config, where):
+    """hauser 1.5.1's own checks of the values this collection sets or lets users set."""
+    for key in DURATION_KEYS:
+        if key in config:
+            _duration(config, key, where)
+    if "ExportDuration" in config:
+        duration = _duration(config, "ExportDuration", where)
+        if not 15 * MINUTE <= duration <= _DAY or _DAY % duration:
+            raise ConfigError(
+                "%s: ExportDuration must be between 15m and 24h and an even fraction of 24 hours" % where
+            )
+    if "ExportDelay" in config and _duration(config, "ExportDelay", where) < HOUR:
+        raise ConfigError("%s: ExportDelay must be at least 1h" % where)
+    steps = config.get("BackoffStepsMax", 0)
+    if not isinstance(steps, int) or isinstance(steps, bool) or steps < 0:
+        raise ConfigError("%s: BackoffStepsMax must be a whole number of 0 or more" % where)
+
+
+def hauser_config(org, settings):
+    """The config of one org, as an ordered dict of hauser keys (sections as nested dicts)."""
+    org_dir = posixpath.join(settings["base_dir"], org["org_id"])
+    suffix = table_suffix(org["org_id"])
+    provider = settings["provider"]
+    config = {
+        "FsApiToken": org["api_key"],
+        "Provider": provider,
+        "ExportDuration": settings["export_duration"],
+        "ExportDelay": org["export_delay"],
+        "Backoff": settings["backoff"],
+        "BackoffStepsMax": settings["backoff_steps_max"],
+        "TmpDir": posixpath.join(org_dir, "tmp"),
+    }
+    if provider == "local":
+        config["local"] = {"SaveDir": posixpath.join(settings["local_save_dir"], org["org_id"])}
+    else:
+        # Orgs share a bucket: each keeps its files (and its StorageOnly sync point) apart.
+        config["FilePrefix"] = org["org_id"] + "/"
+        config["StorageOnly"] = bool(settings["storage_only"])
+    if provider == "gcp":
+        config["gcs"] = {"Bucket": settings["gcs_bucket"]}
+        config["bigquery"] = {
+            "Project": settings["bigquery_project"],
+            "Dataset": settings["bigquery_dataset"],
+            "ExportTable": "fs_export_" + suffix,
+            "SyncTable": "fs_sync_" + suffix,
+        }
+    elif provider == "aws":
+        config["s3"] = {
+            "Bucket": settings["s3_bucket"],
+            "Region": settings["s3_region"],
+            "Timeout": settings["s3_timeout"],
+        }
+        config["redshift"] = {
+            "Host": settings["redshift_host"],
+            "Port": str(settings["redshift_port"]),
+            "DB": settings["redshift_db"],
+            "User": settings["redshift_user"],
+            "Password": settings["redshift_password"],
+            "ExportTable": "fs_export_" + suffix,
+            "SyncTable": "fs_sync_" + suffix,
+            "DatabaseSchema": settings["redshift_database_schema"],
+            "Credentials": settings["redshift_credentials"],
+            "VarCharMax": settings["redshift_varchar_max"],
+        }
+    config = merge_extra(config, settings.get("config_extra"))
+    check_config(config, "org on line %d" % org["line"])
+    return config
+
+
+# TOML basic strings: these escapes plus \uXXXX for every other control character.
+_TOML_ESCAPES = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\t": "\\t", "\n": "\\n", "\f": "\\f", "\r": "\\r"}
+
+
+def toml_value(value):
+    """A TOML literal for a string, bool, int, float or list of those."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return json.dumps(value)
+    if isinstance(value, str):
+        out = []
+        for character in value:
+            if character in _TOML_ESCAPES:
+                out.append(_TOML_ESCAPES[character])
+            elif ord(character) < 0x20 or ord(character) == 0x7F:
+                out.append("\\u%04X" % ord(character))
+            else:
+                out.append(character)
+        return '"' + "".join(out) + '"'
+    if isinstance(value, (list, tuple)) and not any(isinstance(item, dict) for item in value):
+        return "[" + ", ".join(toml_value(item) for item in value) + "]"
+    raise ConfigError("cannot write a %s as a TOML value" % type(value).__name__)
+
+
+def to_toml(config):
+    """A config dict as TOML: top-level keys, then arrays of tables, then sections."""
+    lines, tables, sections = [], [], []
+    for key, value in config.items():
+        if isinstance(value, dict):
+            sections.append((key, value))
+        elif isinstance(value, (list, tuple)) and value and all(isinstance(item, dict) for item in value):
+            tables.append((key, value))
+        else:
+            lines.append("%s = %s" % (key, toml_value(value)))
+    for key, items in tables:
+        for item in items:
+            lines.extend(["", "[[%s]]" % key])
+            lines.extend("%s = %s" % (k, toml_value(v)) for k, v in item.items())
+    for key, values in sections:
+        lines.extend(["", "[%s]" % key])
+        lines.extend("%s = %s" % (k, toml_value(v)) for k, v in values.items())
+    return "\n".join(lines) + "\n"
+
+
+def supervisor_value(value):
+    """A double-quoted value for a supervisord environment= line (% must be doubled)."""
+    text = str(value)
+    if any(character in text for character in '"\\\n\r'):
+        raise ConfigError("a supervisord environment value may not hold quotes, backslashes or newlines")
+    return '"' + text.replace("%", "%%") + '"'
+
+
+def org_context(org, settings):
+    """The variables a config or program template sees for one org."""
+    org_dir = posixpath.join(settings["base_dir"], org["org_id"])
+    return {
+        "org": org,
+        "settings": settings,
+        "org_dir": org_dir,
+        "config_path": posixpath.join(org_dir, "config.toml"),
+        "program_name": settings["program_prefix"] + org["org_id"],
+        "hauser_config": hauser_config(org, settings),
+    }
+
+
+def org_dirs(org, settings):
+    """Directories an org needs besides its working directory, owned by the hauser user."""
+    dirs = [posixpath.join(settings["base_dir"], org["org_id"], "tmp")]
+    if settings["provider"] == "local":
+        dirs.append(posixpath.join(settings["local_save_dir"], org["org_id"]))
+    return dirs
+
+
+def _environment():
+    env = jinja2.sandbox.SandboxedEnvironment(
+        undefined=jinja2.StrictUndefined, keep_trailing_newline=True, autoescape=False
+    )
+    env.filters["toml"] = to_toml
+    env.filters["toml_value"] = toml_value
+    env.filters["supervisor_value"] = supervisor_value
+    return env
+
+
+def render_org_files(orgs, settings, config_template, program_template):
+    """Render every org's files: a list of dicts with org_id, dirs, config and program.
+
+    Templates are given as text. Errors name the org's line, never a key.
+    """
+    env = _environment()
+    templates = {}
+    for name, text in (("config", config_template), ("program", program_template)):
+        try:
+            templates[name] = env.from_string(text)
+        except jinja2.TemplateSyntaxError as exc:
+            raise ConfigError("the %s template has a syntax error on its line %d: %s" % (name, exc.lineno, exc.message))
+    check_table_names(orgs, settings.get("orgs_source", "key file"))
+    rendered = []
+    for org in orgs:
+        context = org_context(org, settings)
+        files = {"org_id": org["org_id"], "dirs": org_dirs(org, settings)}
+        for name, template in templates.items():
+            try:
+                text = template.render(context)
+            except jinja2.TemplateError as exc:
+                raise ConfigError(
+                    "the %s template failed for the org on line %d: %s" % (name, org["line"], exc.message)
+                )
+            # Templates read by Ansible's file lookup have lost their final newline.
+            files[name] = text if text.endswith("\n") else text + "\n"
+        rendered.append(files)
+    return rendered
