@@ -233,11 +233,12 @@ class Orgs(object):
         """Returns True when the content changed (the org must restart)."""
         current = _read(path)
         if current != content:
+            before, after = self.mask(current), self.mask(content)
             self.diff.append({
                 "before_header": path if current is not None else "/dev/null",
-                "after_header": path,
-                "before": self.mask(current),
-                "after": self.mask(content),
+                "after_header": path if before != after else path + " (a secret changed; not shown)",
+                "before": before,
+                "after": after,
             })
             if not self.check:
                 _write_atomically(path, content, uid, gid, mode)

@@ -1,0 +1,5 @@
+import sys
+
+from standin.main import main
+
+sys.exit(main(sys.argv))

@@ -1,0 +1,55 @@
+"""Fixtures for the tests of the hauser stand-in: its build and serve modules, and a built stand-in."""
+
+import importlib.util
+import tarfile
+from pathlib import Path
+
+import pytest
+
+STANDIN_DIR = Path(__file__).resolve().parents[1] / "hauser_standin"
+VERSIONS = ("1.5.0", "1.5.1")
+
+
+def _load(name):
+    # Loaded under a distinct name: "build" alone is also the name of a PyPI package.
+    spec = importlib.util.spec_from_file_location("hauser_standin_" + name, STANDIN_DIR / (name + ".py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="session")
+def build_module():
+    return _load("build")
+
+
+@pytest.fixture(scope="session")
+def serve_module():
+    return _load("serve")
+
+
+@pytest.fixture(scope="session")
+def release_dir(tmp_path_factory, build_module):
+    """A directory holding the release files of VERSIONS."""
+    directory = tmp_path_factory.mktemp("releases")
+    for version in VERSIONS:
+        build_module.build_release(version, directory)
+    return directory
+
+
+@pytest.fixture(scope="session")
+def installed(tmp_path_factory, release_dir, build_module):
+    """version -> path of the `hauser` unpacked from that version's archive."""
+    root = tmp_path_factory.mktemp("installed")
+    programs = {}
+    for version in VERSIONS:
+        with tarfile.open(release_dir / build_module.archive_name(version)) as archive:
+            archive.extract("hauser", root / version, filter="data")
+        programs[version] = root / version / "hauser"
+    return programs
+
+
+@pytest.fixture(scope="session")
+def hauser(installed):
+    """The stand-in of hauser 1.5.1, as the release archive installs it."""
+    return installed["1.5.1"]
