@@ -119,3 +119,33 @@ install_collection_artifact() {
   ansible-galaxy collection install --force --offline -p "$dest" "$build"/hauser-multi_hauser-*.tar.gz >/dev/null
   rm -rf "$build"
 }
+
+# start_vm NAME PORT IMAGE DIR: a systemd "VM" container like molecule's (molecule/shared/create.yml),
+# its sshd on 127.0.0.1:PORT, reachable as `deploy` with the key DIR/id_ed25519 (made if missing).
+start_vm() {
+  local name=$1 port=$2 image=$3 dir=$4 i
+  mkdir -p "$dir"
+  [[ -f "$dir/id_ed25519" ]] || ssh-keygen -q -t ed25519 -N "" -C "$name" -f "$dir/id_ed25519"
+  printf 'Port %s\n' "$port" > "$dir/$name-sshd.conf"
+  docker rm --force "$name" >/dev/null 2>&1 || true
+  docker run --detach --name "$name" --network host --cap-add SYS_ADMIN \
+    --security-opt seccomp=unconfined --tmpfs /run --tmpfs /run/lock \
+    --volume /sys/fs/cgroup:/sys/fs/cgroup:rw --cgroupns host \
+    --volume "$dir/$name-sshd.conf:/etc/ssh/sshd_config.d/20-port.conf:ro" \
+    --volume "$dir/id_ed25519.pub:/home/deploy/.ssh/authorized_keys:ro" \
+    "$image" /sbin/init >/dev/null
+  for i in $(seq 1 60); do
+    if ssh -q -i "$dir/id_ed25519" -p "$port" -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
+      -o ConnectTimeout=2 -o BatchMode=yes deploy@127.0.0.1 true 2>/dev/null; then
+      return
+    fi
+    sleep 1
+  done
+  die "VM $name did not answer on 127.0.0.1:$port"
+}
+
+# vm_host_vars PORT DIR: the inventory variables (a YAML flow mapping) that reach such a VM.
+vm_host_vars() {
+  local port=$1 dir=$2
+  printf '{ansible_host: 127.0.0.1, ansible_port: %s, ansible_user: deploy, ansible_ssh_private_key_file: %s/id_ed25519, ansible_ssh_common_args: "-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null"}' "$port" "$dir"
+}
