@@ -1,0 +1,149 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, multi_hauser contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: multi_hauser_status
+short_description: Report the state of every org's hauser on a host
+version_added: 1.0.0
+author: multi_hauser contributors
+description:
+  - Reads C(supervisorctl status), each org's ExportDelay from its C(config.toml) and the last line
+    of its log, in one round trip. Never returns anything else from the config, which holds a key.
+  - Used by the C(hauser.multi_hauser.status) playbook.
+options:
+  base_dir:
+    description: The parent of every org's working directory.
+    type: path
+    default: /var/lib/multi-hauser
+  log_dir:
+    description: Where each org's log is, as C(<log_dir>/<org_id>.log).
+    type: path
+    default: /var/log/multi-hauser
+  program_prefix:
+    description: Programs are named C(<prefix><org_id>).
+    type: str
+    default: hauser-
+  supervisorctl:
+    description: The supervisorctl command.
+    type: path
+    default: /usr/bin/supervisorctl
+  supervisor_config:
+    description: supervisord's main config file.
+    type: path
+    default: /etc/supervisor/supervisord.conf
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: none
+"""
+
+EXAMPLES = r"""
+- name: Read the state of every org
+  hauser.multi_hauser.multi_hauser_status:
+  become: true
+  register: status
+"""
+
+RETURN = r"""
+orgs:
+  description: One item per org program supervisord knows of, sorted by org id.
+  type: list
+  elements: dict
+  returned: always
+  contains:
+    org_id:
+      description: The org id.
+      type: str
+    state:
+      description: The program's supervisord state (RUNNING, STARTING, BACKOFF, FATAL, ...).
+      type: str
+    pid:
+      description: The process id, or 0 when not running.
+      type: int
+    uptime:
+      description: How long it has been running, as supervisord reports it, or C(-).
+      type: str
+    export_delay:
+      description: The ExportDelay in its config, or C(-).
+      type: str
+    last_log_line:
+      description: The last line of its log, or an empty string.
+      type: str
+"""
+
+import os
+import re
+
+from ansible.module_utils.basic import AnsibleModule
+
+_STATUS_LINE = re.compile(r"^(\S+)\s+(\S+)\s*(.*)$")
+_RUNNING_DETAIL = re.compile(r"pid (\d+), uptime (\S+)")
+_EXPORT_DELAY = re.compile(r'^\s*ExportDelay\s*=\s*"([^"]*)"', re.IGNORECASE | re.MULTILINE)
+
+
+def export_delay(config_path):
+    try:
+        with open(config_path) as handle:
+            match = _EXPORT_DELAY.search(handle.read())
+    except (IOError, OSError):
+        return "-"
+    return match.group(1) if match else "-"
+
+
+def last_line(path, tail_bytes=4096):
+    try:
+        with open(path, "rb") as handle:
+            handle.seek(0, os.SEEK_END)
+            handle.seek(max(0, handle.tell() - tail_bytes))
+            lines = handle.read().decode("utf-8", "replace").splitlines()
+    except (IOError, OSError):
+        return ""
+    lines = [line for line in lines if line.strip()]
+    return lines[-1] if lines else ""
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            base_dir=dict(type="path", default="/var/lib/multi-hauser"),
+            log_dir=dict(type="path", default="/var/log/multi-hauser"),
+            program_prefix=dict(type="str", default="hauser-"),
+            supervisorctl=dict(type="path", default="/usr/bin/supervisorctl"),
+            supervisor_config=dict(type="path", default="/etc/supervisor/supervisord.conf"),
+        ),
+        supports_check_mode=True,
+    )
+    params = module.params
+    if not os.path.exists(params["supervisorctl"]):
+        module.exit_json(changed=False, orgs=[], msg="supervisor is not installed")
+    rc, out, err = module.run_command([params["supervisorctl"], "-c", params["supervisor_config"], "status"])
+    if rc not in (0, 3):
+        module.fail_json(msg="supervisorctl status failed (rc %d): %s %s" % (rc, out.strip(), err.strip()))
+    orgs = []
+    for line in out.splitlines():
+        match = _STATUS_LINE.match(line)
+        if not match or not match.group(1).startswith(params["program_prefix"]):
+            continue
+        org_id = match.group(1)[len(params["program_prefix"]):]
+        running = _RUNNING_DETAIL.search(match.group(3))
+        orgs.append(dict(
+            org_id=org_id,
+            state=match.group(2),
+            pid=int(running.group(1)) if running else 0,
+            uptime=running.group(2) if running else "-",
+            export_delay=export_delay(os.path.join(params["base_dir"], org_id, "config.toml")),
+            last_log_line=last_line(os.path.join(params["log_dir"], org_id + ".log")),
+        ))
+    module.exit_json(changed=False, orgs=sorted(orgs, key=lambda org: org["org_id"]))
+
+
+if __name__ == "__main__":
+    main()
