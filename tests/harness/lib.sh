@@ -55,9 +55,11 @@ ensure_docker() {
 
 # ensure_image NAME SUITE RECIPE: NAME:<hash of recipe and suite> built by mmdebstrap with the
 # recipe's settings, imported, and tagged NAME:latest. Built once; later runs find the tag.
+# Bump MH_IMAGE_BUILD when the way images are built here changes.
+MH_IMAGE_BUILD="mmdebstrap --variant=minbase, docker import; 1"
 ensure_image() {
   local name=$1 suite=$2 recipe=$3 tag tarball
-  tag="$name:$(printf '%s\n' "$suite" | cat - "$recipe" "$MH_REPO/tests/harness/lib.sh" | sha256sum | cut -c1-12)"
+  tag="$name:$(printf '%s\n%s\n' "$MH_IMAGE_BUILD" "$suite" | cat - "$recipe" | sha256sum | cut -c1-12)"
   if ! docker image inspect "$tag" >/dev/null 2>&1; then
     command -v mmdebstrap >/dev/null || { log "installing mmdebstrap"; apt_install mmdebstrap; }
     log "building image $tag ($suite)"

@@ -21,8 +21,10 @@ stage_units() {
   (cd "$MH_REPO" && python -m pytest -q -p no:cacheprovider tests/unit tests/standin)
 }
 
+# ansible-lint finds the collection's own FQCNs through the installed artifact.
 stage_lint() {
-  (cd "$MH_REPO" && ansible-lint --profile production)
+  install_collection_artifact "$MH_WORK/lint"
+  (cd "$MH_REPO" && ANSIBLE_COLLECTIONS_PATH="$MH_WORK/lint" ansible-lint --profile production)
 }
 
 # ansible-test wants the collection at .../ansible_collections/<namespace>/<name>, and bootstraps

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# The demo: 3 example orgs (local provider, no cloud credentials) deployed with the collection to a
+# throwaway Debian 12 VM container over SSH, then the status table. hauser is the test stand-in,
+# served on loopback; where GitHub is reachable, drop multi_hauser_download_url to use the release.
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+DEMO_DIR="$MH_CACHE/demo"
+DEMO_VM=mh-demo
+DEMO_PORT=${MH_DEMO_PORT:-2320}
+
+ensure_venv
+ensure_docker
+ensure_images >/dev/null
+start_release_server
+trap stop_release_server EXIT
+
+mkdir -p "$DEMO_DIR"
+install_collection_artifact "$DEMO_DIR/collections"
+export ANSIBLE_COLLECTIONS_PATH="$DEMO_DIR/collections" ANSIBLE_PIPELINING=1
+
+log "starting the VM container $DEMO_VM (sshd on 127.0.0.1:$DEMO_PORT)"
+start_vm "$DEMO_VM" "$DEMO_PORT" "$MH_VM_IMAGE_DEBIAN12" "$DEMO_DIR"
+
+cat > "$DEMO_DIR/inventory.yml" <<EOF
+multi_hauser:
+  hosts:
+    demo-vm: $(vm_host_vars "$DEMO_PORT" "$DEMO_DIR")
+EOF
+# Example keys: the stand-in never calls FullStory. The last line has no final newline on purpose.
+printf '# org_id,api_key\no-DEMO01-na1,na1.demoKeyOne0001\no-DEMO02-na1,na1.demoKeyTwo0002\no-DEMO03-na1,na1.demoKeyThree003' \
+  > "$DEMO_DIR/keys.csv"
+chmod 0600 "$DEMO_DIR/keys.csv"
+cat > "$DEMO_DIR/vars.yml" <<EOF
+multi_hauser_keyfile: $DEMO_DIR/keys.csv
+multi_hauser_provider: local
+multi_hauser_local_save_dir: /srv/hauser-data
+multi_hauser_download_url: $MH_RELEASES_URL/v{{ multi_hauser_version }}
+multi_hauser_apt_cache_valid_time: 31536000
+EOF
+
+log "deploying 3 orgs"
+ansible-playbook -i "$DEMO_DIR/inventory.yml" hauser.multi_hauser.deploy -e "@$DEMO_DIR/vars.yml"
+log "status"
+ansible-playbook -i "$DEMO_DIR/inventory.yml" hauser.multi_hauser.status
+
+cat <<EOF
+
+The demo VM is running. Try:
+  source $MH_VENV/bin/activate; export ANSIBLE_COLLECTIONS_PATH=$DEMO_DIR/collections
+  ansible-playbook -i $DEMO_DIR/inventory.yml hauser.multi_hauser.status
+  docker exec $DEMO_VM supervisorctl status
+(Deploying again needs the stand-in's release server: run make demo again.)
+Remove it with:
+  docker rm -f $DEMO_VM
+EOF
