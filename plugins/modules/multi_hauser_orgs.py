@@ -12,7 +12,7 @@ DOCUMENTATION = r"""
 module: multi_hauser_orgs
 short_description: Keep every org's hauser files and supervisord program in step, in one round trip
 version_added: 1.0.0
-author: multi_hauser contributors
+author: multi_hauser contributors (!UNKNOWN)
 description:
   - Writes each org's working directories, C(config.toml) and supervisord program file, removes the
     programs of orgs no longer listed (keeping their working directories), and applies the
@@ -102,8 +102,10 @@ options:
     default: /etc/supervisor/supervisord.conf
 attributes:
   check_mode:
+    description: Reports what would change and changes nothing.
     support: full
   diff_mode:
+    description: Shows each changed file, with keys and passwords masked.
     support: full
 """
 

@@ -12,7 +12,7 @@ DOCUMENTATION = r"""
 module: multi_hauser_status
 short_description: Report the state of every org's hauser on a host
 version_added: 1.0.0
-author: multi_hauser contributors
+author: multi_hauser contributors (!UNKNOWN)
 description:
   - Reads C(supervisorctl status), each org's ExportDelay from its C(config.toml) and the last line
     of its log, in one round trip. Never returns anything else from the config, which holds a key.
@@ -40,8 +40,10 @@ options:
     default: /etc/supervisor/supervisord.conf
 attributes:
   check_mode:
+    description: Reads only, so it runs in check mode too.
     support: full
   diff_mode:
+    description: Changes nothing, so there is nothing to show.
     support: none
 """
 

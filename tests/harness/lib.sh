@@ -44,8 +44,7 @@ ensure_docker() {
   log "starting dockerd (no bridge, no iptables)"
   nohup dockerd --bridge=none --iptables=false --ip6tables=false \
     >"$MH_CACHE/dockerd.log" 2>&1 &
-  local i
-  for i in $(seq 1 60); do
+  for _ in $(seq 1 60); do
     docker info >/dev/null 2>&1 && return
     sleep 1
   done
@@ -96,8 +95,7 @@ start_release_server() {
   python3 "$MH_REPO/tests/hauser_standin/serve.py" --dir "$MH_RELEASES_DIR" --port 0 \
     --port-file "$port_file" 2>"$MH_CACHE/release-server.log" &
   MH_RELEASE_SERVER_PID=$!
-  local i
-  for i in $(seq 1 50); do
+  for _ in $(seq 1 50); do
     [[ -s "$port_file" ]] && break
     sleep 0.1
   done
@@ -108,7 +106,7 @@ start_release_server() {
 }
 
 stop_release_server() {
-  [[ -n "${MH_RELEASE_SERVER_PID:-}" ]] && kill "$MH_RELEASE_SERVER_PID" 2>/dev/null || true
+  if [[ -n "${MH_RELEASE_SERVER_PID:-}" ]]; then kill "$MH_RELEASE_SERVER_PID" 2>/dev/null || true; fi
 }
 
 # A collections tree holding this collection, for tools that find collections by path
@@ -125,7 +123,7 @@ install_collection_artifact() {
 # start_vm NAME PORT IMAGE DIR: a systemd "VM" container like molecule's (molecule/shared/create.yml),
 # its sshd on 127.0.0.1:PORT, reachable as `deploy` with the key DIR/id_ed25519 (made if missing).
 start_vm() {
-  local name=$1 port=$2 image=$3 dir=$4 i
+  local name=$1 port=$2 image=$3 dir=$4
   mkdir -p "$dir"
   [[ -f "$dir/id_ed25519" ]] || ssh-keygen -q -t ed25519 -N "" -C "$name" -f "$dir/id_ed25519"
   printf 'Port %s\n' "$port" > "$dir/$name-sshd.conf"
@@ -136,7 +134,7 @@ start_vm() {
     --volume "$dir/$name-sshd.conf:/etc/ssh/sshd_config.d/20-port.conf:ro" \
     --volume "$dir/id_ed25519.pub:/home/deploy/.ssh/authorized_keys:ro" \
     "$image" /sbin/init >/dev/null
-  for i in $(seq 1 60); do
+  for _ in $(seq 1 60); do
     if ssh -q -i "$dir/id_ed25519" -p "$port" -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
       -o ConnectTimeout=2 -o BatchMode=yes deploy@127.0.0.1 true 2>/dev/null; then
       return

@@ -56,7 +56,7 @@ stage_artifact() {
     [[ ! -e "$installed/$unwanted" ]] || { echo "artifact carries $unwanted" >&2; return 1; }
   done
   for name in parse_keyfile stagger_delays; do
-    out=$(ANSIBLE_COLLECTIONS_PATH="$collections" ansible-doc -t filter "hauser.multi_hauser.$name")
+    out=$(ANSIBLE_NOCOLOR=1 ANSIBLE_COLLECTIONS_PATH="$collections" ansible-doc -t filter "hauser.multi_hauser.$name")
     for section in OPTIONS EXAMPLES 'RETURN VALUES'; do
       grep -q "^$section" <<<"$out" || { echo "ansible-doc $name lacks $section" >&2; return 1; }
     done

@@ -1,4 +1,4 @@
-# shellcheck shell=bash disable=SC2034,SC2016
+# shellcheck shell=bash disable=SC2034,SC2016,SC2054
 # A "VM": systemd as PID 1, sshd, python3 and sudo, with a non-root user `deploy` allowed to sudo
 # without a password. Its SSH port and authorized key are bind-mounted when a container starts.
 # The apt lists and the supervisor packages stay in the image, so that installing the

@@ -1,0 +1,216 @@
+#!/usr/bin/env bash
+# Benchmark figures, from a fresh Debian 12 machine (as root): wall-clock seconds, printed, never
+# asserted (this is no part of the test suite).
+#   tests/harness/bench.sh                every section
+#   tests/harness/bench.sh deploy naive   only the named sections (setup always runs)
+# Sections:
+#   keyfile  tests/bench/bench_keyfile.py: parse and stagger a key file of 10,000 orgs
+#   deploy   ansible-playbook hauser.multi_hauser.deploy over SSH to a fresh systemd VM container,
+#            first run then no-op run, with MH_BENCH_SMALL (10) and MH_BENCH_LARGE (500) orgs
+#   naive    tests/bench/naive.yml (one template task per file, looped) with MH_BENCH_NAIVE (100)
+#            orgs, first run then no-op run: the per-file round trips the role avoids
+# A section is a function bench_NAME that adds rows to the table (add_row, add_note) and may
+# print its own details after it (add_detail); add one to SECTIONS to have it run by default.
+# Every run has the ansible.posix.profile_tasks callback on; the logs stay in $MH_BENCH_LOGS
+# (default $MH_CACHE/bench-logs, emptied at each start) and each section prints where the time
+# went, task by task. Each VM container (mh-bench-*, sshd on 127.0.0.1:2330-2339) is removed as
+# soon as its figures are taken, and on exit.
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+SECTIONS=(keyfile deploy naive)
+MH_BENCH_SMALL=${MH_BENCH_SMALL:-10}
+MH_BENCH_LARGE=${MH_BENCH_LARGE:-500}
+MH_BENCH_NAIVE=${MH_BENCH_NAIVE:-100}
+MH_BENCH_LOGS=${MH_BENCH_LOGS:-$MH_CACHE/bench-logs}
+
+MH_WORK=$(mktemp -d "${TMPDIR:-/tmp}/multi-hauser-bench.XXXXXX")
+BENCH_VMS=()
+cleanup() {
+  local name
+  for name in "${BENCH_VMS[@]}"; do docker rm --force "$name" >/dev/null 2>&1 || true; done
+  stop_release_server
+  rm -rf "$MH_WORK"
+}
+trap cleanup EXIT
+
+# --- the table ----------------------------------------------------------------------------------
+
+TABLE=() DETAILS=()
+add_row() {  # add_row WHAT ORGS FIRST_S NOOP_S [REMARK]
+  TABLE+=("$(printf '%-28s %6s %13s %13s   %s' "$1" "$2" "$3" "$4" "${5:-}")")
+}
+add_note() { TABLE+=("$*"); }
+add_detail() { DETAILS+=("$*"); }
+
+print_table() {
+  local line
+  for line in "${DETAILS[@]}"; do printf '\n%s\n' "$line"; done
+  printf '\n%-28s %6s %13s %13s\n' what orgs "first run s" "no-op run s"
+  for line in "${TABLE[@]}"; do printf '%s\n' "$line"; done
+}
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+within() { awk -v r="$1" -v t="$2" 'BEGIN { print (r <= t ? "met" : "MISSED") }'; }
+
+# --- measuring ----------------------------------------------------------------------------------
+
+# make_keyfile COUNT PATH: org ids o-000001-na1... with random keys of 36 characters.
+make_keyfile() {
+  python3 - "$1" "$2" <<'PY'
+import secrets, sys
+count, path = int(sys.argv[1]), sys.argv[2]
+with open(path, "w") as out:
+    for index in range(1, count + 1):
+        out.write("o-%06d-na1,na1.%s\n" % (index, secrets.token_urlsafe(24)))
+PY
+  chmod 0600 "$2"
+}
+
+# start_bench_vm NAME PORT DIR: a fresh Debian 12 VM, with its inventory (group multi_hauser) and
+# the deploy variables in DIR.
+start_bench_vm() {
+  local name=$1 port=$2 dir=$3
+  log "starting VM $name (127.0.0.1:$port)"
+  BENCH_VMS+=("$name")
+  start_vm "$name" "$port" "$MH_VM_IMAGE_DEBIAN12" "$dir"
+  printf 'multi_hauser:\n  hosts:\n    %s: %s\n' "$name" "$(vm_host_vars "$port" "$dir")" > "$dir/inventory.yml"
+}
+
+remove_bench_vm() {
+  docker rm --force "$1" >/dev/null 2>&1 || true
+}
+
+# write_vars DIR KEYFILE: the deploy's variables. The controller's download cache is the
+# scenario's own, so that every first run downloads the release as a first run does.
+write_vars() {
+  cat > "$1/vars.yml" <<EOF
+multi_hauser_keyfile: $2
+multi_hauser_provider: local
+multi_hauser_local_save_dir: /srv/hauser-data
+multi_hauser_download_url: "$MH_RELEASES_URL/v{{ multi_hauser_version }}"
+multi_hauser_apt_cache_valid_time: 31536000
+multi_hauser_cache_dir: $1/controller-cache
+EOF
+}
+
+# timed_playbook LABEL ARGS...: ansible-playbook ARGS, its output in $MH_BENCH_LOGS/LABEL.log;
+# sets RUN_SECONDS (wall clock) and RUN_CHANGED (the recap's changed= over all hosts).
+timed_playbook() {
+  local label=$1 start end
+  shift
+  local log_file="$MH_BENCH_LOGS/$label.log"
+  log "ansible-playbook $label"
+  start=$(date +%s.%N)
+  if ! (cd "$MH_WORK" && ansible-playbook "$@") >"$log_file" 2>&1; then
+    tail -n 40 "$log_file" >&2
+    die "ansible-playbook $label failed (log: $log_file)"
+  fi
+  end=$(date +%s.%N)
+  RUN_SECONDS=$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.1f", b - a }')
+  RUN_CHANGED=$(sed -n 's/.* changed=\([0-9]*\) .*/\1/p' "$log_file" | awk '{ n += $1 } END { print n + 0 }')
+  log "ansible-playbook $label: $RUN_SECONDS s, changed=$RUN_CHANGED"
+}
+
+# settle NAME COUNT: wait (untimed) until supervisord on the VM has COUNT programs RUNNING, so that
+# the no-op run does not share the CPU with hundreds of programs still starting.
+settle() {
+  local name=$1 count=$2 start running=0
+  start=$(date +%s)
+  while (( $(date +%s) - start < 600 )); do
+    running=$(docker exec "$name" supervisorctl status 2>/dev/null | grep -c ' RUNNING ' || true)
+    (( running >= count )) && break
+    sleep 2
+  done
+  log "$name: $running of $count programs RUNNING after $(( $(date +%s) - start )) s"
+  (( running >= count )) || log "warning: not every program is RUNNING; the no-op run shares the CPU"
+}
+
+# first_and_noop NAME PORT ORGS PLAYBOOK: a fresh VM, ORGS orgs, the playbook twice with the same
+# inputs, then the VM is removed. Sets FIRST_S, NOOP_S and NOOP_CHANGED.
+first_and_noop() {
+  local name=$1 port=$2 orgs=$3 playbook=$4 dir="$MH_WORK/$1"
+  mkdir -p "$dir"
+  make_keyfile "$orgs" "$dir/keys.csv"
+  write_vars "$dir" "$dir/keys.csv"
+  start_bench_vm "$name" "$port" "$dir"
+  timed_playbook "$name-first" -i "$dir/inventory.yml" -e "@$dir/vars.yml" "$playbook"
+  FIRST_S=$RUN_SECONDS
+  settle "$name" "$orgs"
+  timed_playbook "$name-noop" -i "$dir/inventory.yml" -e "@$dir/vars.yml" "$playbook"
+  NOOP_S=$RUN_SECONDS NOOP_CHANGED=$RUN_CHANGED
+  remove_bench_vm "$name"
+}
+
+noop_remark() {  # a no-op run should change nothing: say so when it did
+  [[ $1 -eq 0 ]] || printf 'no-op run changed %s' "$1"
+}
+
+task_table() {  # task_table TITLE LABEL... : where the time went, per task, from the runs' logs
+  local title=$1 label args=()
+  shift
+  for label in "$@"; do args+=("$label=$MH_BENCH_LOGS/$label.log"); done
+  add_detail "$title
+$(python "$MH_REPO/tests/bench/task_times.py" --min 0.3 "${args[@]}")"
+}
+
+# --- sections -----------------------------------------------------------------------------------
+
+bench_keyfile() {
+  local out
+  out=$(cd "$MH_REPO" && python tests/bench/bench_keyfile.py)
+  log "$out"
+  add_note "$out"
+}
+
+bench_deploy() {
+  local small=$MH_BENCH_SMALL large=$MH_BENCH_LARGE first_small noop_small first_ratio noop_ratio
+  first_and_noop "mh-bench-deploy-$small" 2330 "$small" hauser.multi_hauser.deploy
+  first_small=$FIRST_S noop_small=$NOOP_S
+  add_row "multi_hauser deploy" "$small" "$FIRST_S" "$NOOP_S" "$(noop_remark "$NOOP_CHANGED")"
+  first_and_noop "mh-bench-deploy-$large" 2331 "$large" hauser.multi_hauser.deploy
+  add_row "multi_hauser deploy" "$large" "$FIRST_S" "$NOOP_S" "$(noop_remark "$NOOP_CHANGED")"
+  first_ratio=$(ratio "$FIRST_S" "$first_small") noop_ratio=$(ratio "$NOOP_S" "$noop_small")
+  add_note "$(printf 'ratio %s/%s (targets: no-op <= 1.5, first <= 2)   first %s (%s)  no-op %s (%s)' \
+    "$large" "$small" "$first_ratio" "$(within "$first_ratio" 2)" "$noop_ratio" "$(within "$noop_ratio" 1.5)")"
+  task_table "where the deploy's time goes (profile_tasks, s; tasks over 0.3 s in some run)" \
+    "mh-bench-deploy-$small-first" "mh-bench-deploy-$small-noop" \
+    "mh-bench-deploy-$large-first" "mh-bench-deploy-$large-noop"
+}
+
+bench_naive() {
+  local orgs=$MH_BENCH_NAIVE
+  first_and_noop "mh-bench-naive-$orgs" 2332 "$orgs" "$MH_REPO/tests/bench/naive.yml"
+  add_row "naive template loop" "$orgs" "$FIRST_S" "$NOOP_S" "$(noop_remark "$NOOP_CHANGED")"
+  add_note "(naive: $((2 * orgs)) directories, $((2 * orgs)) templated files, one loop item each)"
+  task_table "where the naive play's time goes (profile_tasks, s; tasks over 0.3 s in some run)" \
+    "mh-bench-naive-$orgs-first" "mh-bench-naive-$orgs-noop"
+}
+
+# --- main ---------------------------------------------------------------------------------------
+
+SELECTED=("$@")
+[[ ${#SELECTED[@]} -gt 0 ]] || SELECTED=("${SECTIONS[@]}")
+for section in "${SELECTED[@]}"; do
+  declare -F "bench_$section" >/dev/null || die "unknown section '$section' (sections: ${SECTIONS[*]})"
+done
+
+log "setup"
+ensure_venv
+ensure_docker
+ensure_images >/dev/null
+start_release_server
+install_collection_artifact "$MH_WORK/collections"
+rm -rf "$MH_BENCH_LOGS" && mkdir -p "$MH_BENCH_LOGS"
+
+export ANSIBLE_COLLECTIONS_PATH="$MH_WORK/collections" ANSIBLE_PIPELINING=1 \
+  ANSIBLE_CALLBACKS_ENABLED=ansible.posix.profile_tasks \
+  PROFILE_TASKS_SORT_ORDER=none PROFILE_TASKS_TASK_OUTPUT_LIMIT=all \
+  ANSIBLE_NOCOLOR=1 ANSIBLE_RETRY_FILES_ENABLED=0
+
+for section in "${SELECTED[@]}"; do
+  log "section $section"
+  "bench_$section"
+done
+
+print_table
+printf '\nlogs: %s\n' "$MH_BENCH_LOGS"
