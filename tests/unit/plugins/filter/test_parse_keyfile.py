@@ -58,3 +58,18 @@ def test_errors_become_filter_errors(text, kwargs, message):
     assert error.orig_exc is None
     assert error.__cause__ is None
     assert error.__suppress_context__
+
+
+def test_filter_validates_a_list_of_orgs_like_a_key_file():
+    orgs = parse_keyfile([{"org_id": "o-1", "api_key": "KEYone0001"}, {"org_id": "o-2", "api_key": "KEYtwo0002"}])
+    assert orgs == [
+        {"org_id": "o-1", "api_key": "KEYone0001", "line": 1},
+        {"org_id": "o-2", "api_key": "KEYtwo0002", "line": 2},
+    ]
+
+
+def test_filter_names_the_variable_and_item_of_a_bad_list_without_the_key():
+    with pytest.raises(AnsibleFilterError) as caught:
+        parse_keyfile([{"org_id": "o-1", "api_key": "KEY one"}], source="my_orgs")
+    assert "my_orgs[0]" in str(caught.value)
+    assert "KEY" not in str(caught.value)
