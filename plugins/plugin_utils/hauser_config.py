@@ -251,7 +251,8 @@ def org_dirs(org, settings):
 
 def _environment():
     env = jinja2.sandbox.SandboxedEnvironment(
-        undefined=jinja2.StrictUndefined, keep_trailing_newline=True, autoescape=False
+        undefined=jinja2.StrictUndefined, keep_trailing_newline=True, autoescape=False,
+        trim_blocks=True, lstrip_blocks=True,  # as Ansible's template module
     )
     env.filters["toml"] = to_toml
     env.filters["toml_value"] = toml_value
