@@ -40,6 +40,15 @@ options:
       - The span the delays are spread over, a Go duration string at least O(step).
     type: string
     default: 24h
+  previous:
+    description:
+      - The delays the orgs had before, org id to Go duration string (for example read from the
+        configs on a host). An org keeps its delay while that is still one of the slots
+        O(base) + O(step) x I(k) and no earlier org kept it, so that adding or removing an org
+        changes no other org's delay; the other orgs take the least used slots, lowest first, in
+        list order. Without it, org I(i) gets slot I(i) mod (O(window) // O(step)).
+    type: dictionary
+    default: {}
 seealso:
   - plugin: hauser.multi_hauser.parse_keyfile
     plugin_type: filter
@@ -73,9 +82,10 @@ from ansible_collections.hauser.multi_hauser.plugins.module_utils.keyfile import
 from ansible_collections.hauser.multi_hauser.plugins.module_utils.keyfile import stagger_delays as _stagger_delays
 
 
-def stagger_delays(orgs, base="24h", step="10m", window="24h"):
+def stagger_delays(orgs, base="24h", step="10m", window="24h", previous=None):
     try:
-        return _stagger_delays(orgs, base=base, step=step, window=window)
+        return _stagger_delays(orgs, base=base, step=step, window=window,
+                               previous=dict((str(k), str(v)) for k, v in (previous or {}).items()))
     except StaggerError as error:
         raise AnsibleFilterError(str(error)) from None
 

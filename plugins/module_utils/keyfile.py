@@ -20,6 +20,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import heapq
 from collections.abc import Mapping, Sequence
 
 try:
@@ -254,11 +255,32 @@ def _duration_option(name, value):
         raise StaggerError("stagger_delays: %s is not a valid duration: %s" % (name, error)) from None
 
 
-def stagger_delays(orgs, base="24h", step="10m", window="24h"):
+def _kept_slots(orgs, previous, base_ns, step_ns, slots):
+    """org id -> slot, for orgs whose previous delay is still a slot that no earlier org kept."""
+    per_slot = -(-len(orgs) // slots)  # ceil: no slot holds more orgs than a fresh stagger gives it
+    usage = [0] * slots
+    kept = {}
+    for org in orgs:
+        try:
+            offset = parse_duration(str(previous.get(org["org_id"], ""))) - base_ns
+        except DurationError:
+            continue
+        slot, remainder = divmod(offset, step_ns)
+        if remainder == 0 and 0 <= slot < slots and usage[slot] < per_slot:
+            kept[org["org_id"]] = slot
+            usage[slot] += 1
+    return kept, usage
+
+
+def stagger_delays(orgs, base="24h", step="10m", window="24h", previous=None):
     """Return copies of the orgs, each with an export_delay (Go duration string).
 
-    Org i gets base + step * (i mod (window // step)): delays spread over [base, base + window)
-    and wrap around, so no org waits a whole window longer than the first.
+    Delays are slots base + step * k, k < window // step. Without previous, org i gets slot
+    i mod (window // step): delays spread over [base, base + window) and wrap around, so no org
+    waits a whole window longer than the first. previous maps org ids to the delays they had:
+    an org keeps its delay while it is still a slot no earlier org kept (so that adding or
+    removing an org restarts no other), and the other orgs take the least used slots, lowest
+    first, in list order.
     """
     base_ns = _duration_option("base", base)
     step_ns = _duration_option("step", step)
@@ -275,11 +297,19 @@ def stagger_delays(orgs, base="24h", step="10m", window="24h"):
         raise StaggerError("stagger_delays: base + window is larger than the largest Go duration")
     if isinstance(orgs, (str, bytes)) or not isinstance(orgs, Sequence):
         raise StaggerError("stagger_delays: expected a list of orgs, got %s" % type(orgs).__name__)
-    staggered = []
     for index, org in enumerate(orgs):
         if not isinstance(org, Mapping):
             raise StaggerError("stagger_delays: org %d is not a mapping (got %s)" % (index, type(org).__name__))
+    kept, usage = _kept_slots(orgs, previous, base_ns, step_ns, slots) if previous else ({}, [0] * slots)
+    free = [(count, slot) for slot, count in enumerate(usage)]
+    heapq.heapify(free)
+    staggered = []
+    for org in orgs:
+        slot = kept.get(org["org_id"])
+        if slot is None:
+            count, slot = heapq.heappop(free)
+            heapq.heappush(free, (count + 1, slot))
         staggered_org = dict(org)
-        staggered_org["export_delay"] = format_duration(base_ns + step_ns * (index % slots))
+        staggered_org["export_delay"] = format_duration(base_ns + step_ns * slot)
         staggered.append(staggered_org)
     return staggered

@@ -88,6 +88,14 @@ options:
       the hauser binary or the credentials file they all use changed.
     type: bool
     default: false
+  stage:
+    description:
+      - C(all) does everything above.
+      - C(stop) only stops and removes the programs of orgs no longer listed, so that, when orgs move
+        between hosts, every host can stop what it gives up before any host starts what it takes.
+    type: str
+    choices: [all, stop]
+    default: all
   apply:
     description: Apply the changes to the running supervisord. False when building an image.
     type: bool
@@ -147,6 +155,15 @@ unchanged:
   description: How many orgs needed nothing.
   type: int
   returned: always
+existing:
+  description: The orgs whose programs this host had before the task.
+  type: list
+  elements: str
+  returned: always
+delays:
+  description: The ExportDelay in the config of each of those orgs, before the task.
+  type: dict
+  returned: always
 """
 
 import grp
@@ -156,6 +173,7 @@ import re
 import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.hauser.multi_hauser.plugins.module_utils.org_state import export_delay
 
 CONFIG_NAME = "config.toml"
 RUNNING_STATES = ("RUNNING", "STARTING", "BACKOFF")
@@ -213,6 +231,12 @@ class Orgs(object):
             self.uid = self.gid = -1  # check mode on a fresh host: everything is new anyway
         self.diff = []
         self.attrs_changed = False
+        self.existing = self.managed_programs()
+        self.delays = {}
+        for org_id in self.existing:
+            delay = export_delay(self.config_path(org_id))
+            if delay:
+                self.delays[org_id] = delay
 
     def program_path(self, org_id):
         return os.path.join(self.params["program_dir"], "%s%s.conf" % (self.params["program_prefix"], org_id))
@@ -281,14 +305,15 @@ class Orgs(object):
                     found[name[len(prefix):-len(".conf")]] = path
         return found
 
-    def sync(self):
-        """Returns (added, program_changed, config_changed, removed) as lists of org ids."""
+    def sync(self, stop_only):
+        """Returns (added, program_changed, config_changed, removed) as lists of org ids.
+
+        With stop_only, only the programs of orgs no longer listed are removed."""
         added, program_changed, config_changed, removed = [], [], [], []
-        existing = self.managed_programs()
-        wanted = set()
-        for org in self.params["orgs"]:
+        existing = self.existing
+        wanted = set(org["org_id"] for org in self.params["orgs"])
+        for org in [] if stop_only else self.params["orgs"]:
             org_id = org["org_id"]
-            wanted.add(org_id)
             for path in [os.path.join(self.params["base_dir"], org_id)] + org["dirs"]:
                 self.sync_dir(path, self.uid, self.gid, 0o750)
             config_new = self.sync_file(self.config_path(org_id), org["config"], 0, self.gid, 0o640)
@@ -337,8 +362,8 @@ class Orgs(object):
         if rc != 0 or "ERROR" in out:
             self.module.fail_json(msg="supervisorctl %s failed (rc %d): %s %s" % (command, rc, out.strip(), err.strip()))
 
-    def apply(self, added, program_changed, config_changed, removed):
-        """Returns the programs that were not running and got started."""
+    def apply(self, added, program_changed, config_changed, removed, start_stopped):
+        """Returns the orgs that were not running and got started (if start_stopped)."""
         can_talk = os.path.exists(self.params["supervisorctl"])
         if not can_talk:
             if self.check:
@@ -349,6 +374,8 @@ class Orgs(object):
             self.run("reread")
             self.run("update", updates)
         self.run("restart", config_changed)
+        if not start_stopped:
+            return []
         states = self.program_states()
         moving = set(updates + config_changed)
         stopped = sorted(
@@ -380,19 +407,22 @@ def main():
             secret_keys=dict(type="list", elements="str", default=["FsApiToken", "Password"], no_log=False),
             restart_all=dict(type="bool", default=False),
             apply=dict(type="bool", default=True),
+            stage=dict(type="str", default="all", choices=["all", "stop"]),
             supervisorctl=dict(type="path", default="/usr/bin/supervisorctl"),
             supervisor_config=dict(type="path", default="/etc/supervisor/supervisord.conf"),
         ),
         supports_check_mode=True,
     )
     orgs = Orgs(module)
-    added, program_changed, config_changed, removed = orgs.sync()
-    if module.params["restart_all"]:
+    existing = sorted(orgs.existing)
+    stop_only = module.params["stage"] == "stop"
+    added, program_changed, config_changed, removed = orgs.sync(stop_only)
+    if module.params["restart_all"] and not stop_only:
         config_changed = [org["org_id"] for org in module.params["orgs"]
                           if org["org_id"] not in added and org["org_id"] not in program_changed]
     started = []
     if module.params["apply"]:
-        started = orgs.apply(added, program_changed, config_changed, removed)
+        started = orgs.apply(added, program_changed, config_changed, removed, start_stopped=not stop_only)
     result = dict(
         changed=bool(added or program_changed or config_changed or removed or started or orgs.attrs_changed),
         added=sorted(added),
@@ -400,6 +430,8 @@ def main():
         removed=sorted(removed),
         started=started,
         unchanged=len(module.params["orgs"]) - len(added) - len(program_changed) - len(config_changed),
+        existing=existing,
+        delays=orgs.delays,
     )
     if module._diff:
         result["diff"] = orgs.diff

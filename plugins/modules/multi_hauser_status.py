@@ -85,19 +85,10 @@ import os
 import re
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.hauser.multi_hauser.plugins.module_utils.org_state import export_delay
 
 _STATUS_LINE = re.compile(r"^(\S+)\s+(\S+)\s*(.*)$")
 _RUNNING_DETAIL = re.compile(r"pid (\d+), uptime (\S+)")
-_EXPORT_DELAY = re.compile(r'^\s*ExportDelay\s*=\s*"([^"]*)"', re.IGNORECASE | re.MULTILINE)
-
-
-def export_delay(config_path):
-    try:
-        with open(config_path) as handle:
-            match = _EXPORT_DELAY.search(handle.read())
-    except (IOError, OSError):
-        return "-"
-    return match.group(1) if match else "-"
 
 
 def last_line(path, tail_bytes=4096):
@@ -141,7 +132,7 @@ def main():
             state=match.group(2),
             pid=int(running.group(1)) if running else 0,
             uptime=running.group(2) if running else "-",
-            export_delay=export_delay(os.path.join(params["base_dir"], org_id, "config.toml")),
+            export_delay=export_delay(os.path.join(params["base_dir"], org_id, "config.toml")) or "-",
             last_log_line=last_line(os.path.join(params["log_dir"], org_id + ".log")),
         ))
     module.exit_json(changed=False, orgs=sorted(orgs, key=lambda org: org["org_id"]))
