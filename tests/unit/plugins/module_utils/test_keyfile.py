@@ -470,3 +470,41 @@ def test_variable_errors_never_leak_a_key(items):
         validate_orgs(items)
     except KeyFileError as error:
         _assert_no_key_material(str(error), keys)
+
+
+# Sticky slots: with the delays orgs had before, a change to the list moves no other org's delay.
+def _sticky_orgs(count):
+    return [{"org_id": "o-%d" % i, "api_key": "KEY%08d" % i, "line": i + 1} for i in range(count)]
+
+
+def _delay_map(orgs):
+    return {org["org_id"]: org["export_delay"] for org in orgs}
+
+
+def test_stagger_keeps_previous_delays_when_an_org_goes():
+    before = _delay_map(stagger_delays(_sticky_orgs(6)))
+    remaining = [org for org in _sticky_orgs(6) if org["org_id"] != "o-2"]
+    after = _delay_map(stagger_delays(remaining, previous=before))
+    assert after == {org_id: delay for org_id, delay in before.items() if org_id != "o-2"}
+
+
+def test_stagger_gives_a_new_org_the_first_free_slot():
+    before = _delay_map(stagger_delays(_sticky_orgs(6)))
+    del before["o-2"]  # slot 24h20m is free again
+    after = _delay_map(stagger_delays(_sticky_orgs(7), previous=before))
+    assert after["o-2"] == "24h20m"
+    assert after["o-6"] == "25h"
+    assert {k: v for k, v in after.items() if k in before} == before
+
+
+def test_stagger_ignores_previous_delays_that_are_no_slot_or_taken():
+    previous = {"o-0": "24h5m", "o-1": "24h10m", "o-2": "24h10m", "o-3": "nonsense"}
+    after = _delay_map(stagger_delays(_sticky_orgs(4), previous=previous))
+    assert after["o-1"] == "24h10m"
+    assert sorted(after.values()) == ["24h", "24h10m", "24h20m", "24h30m"]
+
+
+@given(st.integers(min_value=0, max_value=400))
+def test_stagger_without_previous_is_the_formula(count):
+    delays = [org["export_delay"] for org in stagger_delays(_sticky_orgs(count), previous={})]
+    assert delays == [format_duration(24 * HOUR + (i % 144) * 10 * MINUTE) for i in range(count)]
