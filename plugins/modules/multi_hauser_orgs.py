@@ -96,18 +96,8 @@ options:
     type: str
     choices: [all, stop]
     default: all
-  apply:
-    description: Apply the changes to the running supervisord. False when building an image.
-    type: bool
-    default: true
-  supervisorctl:
-    description: The supervisorctl command.
-    type: path
-    default: /usr/bin/supervisorctl
-  supervisor_config:
-    description: supervisord's main config file.
-    type: path
-    default: /etc/supervisor/supervisord.conf
+extends_documentation_fragment:
+  - hauser.multi_hauser.supervisor
 attributes:
   check_mode:
     description: Reports what would change and changes nothing.
@@ -173,7 +163,7 @@ import re
 import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.hauser.multi_hauser.plugins.module_utils.org_state import export_delay
+from ansible_collections.hauser.multi_hauser.plugins.module_utils.org_state import SUPERVISOR_ARGUMENT_SPEC, export_delay
 
 CONFIG_NAME = "config.toml"
 RUNNING_STATES = ("RUNNING", "STARTING", "BACKOFF")
@@ -406,10 +396,8 @@ def main():
             secrets=dict(type="list", elements="str", default=[], no_log=True),
             secret_keys=dict(type="list", elements="str", default=["FsApiToken", "Password"], no_log=False),
             restart_all=dict(type="bool", default=False),
-            apply=dict(type="bool", default=True),
             stage=dict(type="str", default="all", choices=["all", "stop"]),
-            supervisorctl=dict(type="path", default="/usr/bin/supervisorctl"),
-            supervisor_config=dict(type="path", default="/etc/supervisor/supervisord.conf"),
+            **SUPERVISOR_ARGUMENT_SPEC
         ),
         supports_check_mode=True,
     )
@@ -420,9 +408,7 @@ def main():
     if module.params["restart_all"] and not stop_only:
         config_changed = [org["org_id"] for org in module.params["orgs"]
                           if org["org_id"] not in added and org["org_id"] not in program_changed]
-    started = []
-    if module.params["apply"]:
-        started = orgs.apply(added, program_changed, config_changed, removed, start_stopped=not stop_only)
+    started = orgs.apply(added, program_changed, config_changed, removed, start_stopped=not stop_only)
     result = dict(
         changed=bool(added or program_changed or config_changed or removed or started or orgs.attrs_changed),
         added=sorted(added),

@@ -30,14 +30,8 @@ options:
     description: Programs are named C(<prefix><org_id>).
     type: str
     default: hauser-
-  supervisorctl:
-    description: The supervisorctl command.
-    type: path
-    default: /usr/bin/supervisorctl
-  supervisor_config:
-    description: supervisord's main config file.
-    type: path
-    default: /etc/supervisor/supervisord.conf
+extends_documentation_fragment:
+  - hauser.multi_hauser.supervisor
 attributes:
   check_mode:
     description: Reads only, so it runs in check mode too.
@@ -85,7 +79,7 @@ import os
 import re
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.hauser.multi_hauser.plugins.module_utils.org_state import export_delay
+from ansible_collections.hauser.multi_hauser.plugins.module_utils.org_state import SUPERVISOR_ARGUMENT_SPEC, export_delay
 
 _STATUS_LINE = re.compile(r"^(\S+)\s+(\S+)\s*(.*)$")
 _RUNNING_DETAIL = re.compile(r"pid (\d+), uptime (\S+)")
@@ -109,8 +103,7 @@ def main():
             base_dir=dict(type="path", default="/var/lib/multi-hauser"),
             log_dir=dict(type="path", default="/var/log/multi-hauser"),
             program_prefix=dict(type="str", default="hauser-"),
-            supervisorctl=dict(type="path", default="/usr/bin/supervisorctl"),
-            supervisor_config=dict(type="path", default="/etc/supervisor/supervisord.conf"),
+            **SUPERVISOR_ARGUMENT_SPEC
         ),
         supports_check_mode=True,
     )
