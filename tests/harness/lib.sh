@@ -60,7 +60,6 @@ ensure_image() {
   local name=$1 suite=$2 recipe=$3 tag tarball
   tag="$name:$(printf '%s\n%s\n' "$MH_IMAGE_BUILD" "$suite" | cat - "$recipe" | sha256sum | cut -c1-12)"
   if ! docker image inspect "$tag" >/dev/null 2>&1; then
-    command -v mmdebstrap >/dev/null || { log "installing mmdebstrap"; apt_install mmdebstrap; }
     log "building image $tag ($suite)"
     tarball=$(mktemp --suffix=.tar "$MH_CACHE/rootfs.XXXXXX")
     # shellcheck source=/dev/null
@@ -73,13 +72,18 @@ ensure_image() {
   printf '%s\n' "$tag"
 }
 
-# The images every scenario needs: a slim Debian 12 without Python (the image build's base) and
-# systemd + sshd "VMs" of Debian 12 and 13.
+# The images every scenario needs, built side by side: a slim Debian 12 without Python (the image
+# build's base) and systemd + sshd "VMs" of Debian 12 and 13.
 ensure_images() {
-  local recipes="$MH_REPO/tests/harness/images"
-  MH_SLIM_IMAGE=$(ensure_image multi-hauser-test/debian-slim bookworm "$recipes/slim.sh")
-  MH_VM_IMAGE_DEBIAN12=$(ensure_image multi-hauser-test/vm-debian12 bookworm "$recipes/vm.sh")
-  MH_VM_IMAGE_DEBIAN13=$(ensure_image multi-hauser-test/vm-debian13 trixie "$recipes/vm.sh")
+  local recipes="$MH_REPO/tests/harness/images" tags pids=() pid
+  command -v mmdebstrap >/dev/null || { log "installing mmdebstrap"; apt_install mmdebstrap; }
+  tags=$(mktemp -d)
+  ensure_image multi-hauser-test/debian-slim bookworm "$recipes/slim.sh" > "$tags/slim" & pids+=($!)
+  ensure_image multi-hauser-test/vm-debian12 bookworm "$recipes/vm.sh" > "$tags/vm12" & pids+=($!)
+  ensure_image multi-hauser-test/vm-debian13 trixie "$recipes/vm.sh" > "$tags/vm13" & pids+=($!)
+  for pid in "${pids[@]}"; do wait "$pid" || die "building the test images failed"; done
+  MH_SLIM_IMAGE=$(cat "$tags/slim") MH_VM_IMAGE_DEBIAN12=$(cat "$tags/vm12") MH_VM_IMAGE_DEBIAN13=$(cat "$tags/vm13")
+  rm -rf "$tags"
   export MH_SLIM_IMAGE MH_VM_IMAGE_DEBIAN12 MH_VM_IMAGE_DEBIAN13
 }
 
