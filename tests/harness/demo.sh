@@ -41,13 +41,13 @@ EOF
 log "deploying 3 orgs"
 ansible-playbook -i "$DEMO_DIR/inventory.yml" hauser.multi_hauser.deploy -e "@$DEMO_DIR/vars.yml"
 log "status"
-ansible-playbook -i "$DEMO_DIR/inventory.yml" hauser.multi_hauser.status
+ansible-playbook -i "$DEMO_DIR/inventory.yml" hauser.multi_hauser.status -e "@$DEMO_DIR/vars.yml"
 
 cat <<EOF
 
 The demo VM is running. Try:
   source $MH_VENV/bin/activate; export ANSIBLE_COLLECTIONS_PATH=$DEMO_DIR/collections
-  ansible-playbook -i $DEMO_DIR/inventory.yml hauser.multi_hauser.status
+  ansible-playbook -i $DEMO_DIR/inventory.yml hauser.multi_hauser.status -e @$DEMO_DIR/vars.yml
   docker exec $DEMO_VM supervisorctl status
 (Deploying again needs the stand-in's release server: run make demo again.)
 Remove it with:
