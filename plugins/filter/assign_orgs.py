@@ -12,12 +12,14 @@ short_description: Spread orgs over hosts by weighted rendezvous hashing
 version_added: 1.0.0
 author: multi_hauser contributors (!UNKNOWN)
 description:
-  - Adds C(host) to each org of a list made by P(hauser.multi_hauser.parse_keyfile#filter): the
+  - Adds C(host) to each org of a list made by P(hauser.multi_hauser.parse_keyfile#filter), the
     host that runs it.
-  - Each (org, host) pair gets a pseudo-random number I(u) in (0, 1) from SHA-256 of
-    C(org_id + "\\n" + host); the org goes to the host with the highest C(-weight / ln(u)).
-    The assignment needs no state and is stable. Adding a host moves only the orgs it wins, about
-    1/n of them; removing a host, or draining it with weight 0, moves only that host's orgs.
+  - >-
+    Each (org, host) pair gets a pseudo-random number I(u) in (0, 1), the first 8 bytes of the
+    SHA-256 of the org id, a newline and the host name; the org goes to the host with the highest
+    C(-weight / ln(u)). The assignment needs no state and is stable. Adding a host moves only the
+    orgs it wins, about 1/n of them; removing a host, or draining it with weight 0, moves only that
+    host's orgs.
   - A pin sends an org to a named host regardless of the hashing.
 options:
   _input:

@@ -2,11 +2,11 @@
 # The whole test suite, from a fresh Debian 12 machine (as root) to a verdict:
 #   tests/harness/test.sh            every stage
 #   tests/harness/test.sh units lint only the named stages (setup always runs)
-# Stages: units, lint, sanity, artifact, molecule. Each runs even when an earlier one failed;
+# Stages: units, lint, sanity, artifact, image, molecule. Each runs even when an earlier one failed;
 # the command fails if any stage failed, and prints every stage's duration at the end.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-ALL_STAGES=(units lint sanity artifact molecule)
+ALL_STAGES=(units lint sanity artifact image molecule)
 STAGES=("$@")
 [[ ${#STAGES[@]} -gt 0 ]] || STAGES=("${ALL_STAGES[@]}")
 for stage in "${STAGES[@]}"; do
@@ -61,6 +61,13 @@ stage_artifact() {
       grep -q "^$section" <<<"$out" || { echo "ansible-doc $name lacks $section" >&2; return 1; }
     done
   done
+}
+
+# The container image: built once by the installed artifact's build_image playbook, then run with
+# good and bad key files, stopped, and searched for keys (tests/integration).
+stage_image() {
+  install_collection_artifact "$MH_WORK/image"
+  (cd "$MH_REPO" && ANSIBLE_COLLECTIONS_PATH="$MH_WORK/image" python -m pytest -q -p no:cacheprovider tests/integration)
 }
 
 stage_molecule() {

@@ -1,4 +1,3 @@
-#!/usr/bin/python3
 # -*- coding: utf-8 -*-
 # Copyright (c) 2026, multi_hauser contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
@@ -26,7 +25,7 @@ def main(stdin, stdout, stderr):
         stdout.flush()
         header = fields(stdin.readline())
         payload = stdin.read(int(header["len"]))
-        head, _, data = payload.partition("\n")
+        head, data = (payload.split("\n", 1) + [""])[:2]
         name = fields(head).get("processname", "?")
         org = name[len(PROGRAM_PREFIX):] if name.startswith(PROGRAM_PREFIX) else name
         for line in data.splitlines():

@@ -1,0 +1,214 @@
+"""Plain helpers of the image tests: running the build_image playbook, the docker CLI, polling
+with a deadline, and what a running container of the multi-hauser image shows (supervisord's
+program states, its processes).
+
+Every container started here uses --network none: the engine on the test machine has no bridge,
+and the stand-in needs no network.
+"""
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+CONTAINER_PREFIX = "mh-it-"
+PROGRAM_PREFIX = "hauser-"
+STANDIN_RUNNING = "hauser stand-in 1.5.1 running"
+IMAGE = "mh-it/multi-hauser:1.5.1"
+BUILD_TIMEOUT = 900
+# Measured figures, printed at the end of the session (conftest.py).
+FIGURES = {}
+
+
+def ansible_playbook():
+    """The ansible-playbook of the Python running the tests (the harness's virtualenv), else PATH's."""
+    beside = Path(sys.executable).parent / "ansible-playbook"
+    found = str(beside) if beside.exists() else shutil.which("ansible-playbook")
+    if not found:
+        pytest.fail("ansible-playbook not found beside %s nor in PATH" % sys.executable, pytrace=False)
+    return found
+
+
+def run_build_image(extra_vars, log_path, timeout=BUILD_TIMEOUT):
+    """ansible-playbook hauser.multi_hauser.build_image -e K=V...; return (exit code, output, seconds)."""
+    argv = [ansible_playbook(), "hauser.multi_hauser.build_image"]
+    for key, value in extra_vars.items():
+        argv += ["-e", "%s=%s" % (key, value)]
+    env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0", PYTHONUNBUFFERED="1")
+    start = time.monotonic()
+    result = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            env=env, timeout=timeout, cwd=str(log_path.parent), check=False)
+    seconds = time.monotonic() - start
+    log_path.write_text(" ".join(argv) + "\n\n" + result.stdout)
+    return result.returncode, result.stdout, seconds
+
+
+def docker(*args, check=True, timeout=300, input=None):
+    """Run `docker ARGS`, output captured as text; raise AssertionError (with the output) on failure."""
+    result = subprocess.run(
+        ["docker"] + [str(arg) for arg in args],
+        input=input,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    if check and result.returncode != 0:
+        raise AssertionError(
+            "docker %s exited %d\nstdout: %s\nstderr: %s"
+            % (" ".join(str(arg) for arg in args), result.returncode, result.stdout[-3000:], result.stderr[-3000:])
+        )
+    return result
+
+
+def logs(name):
+    """The container's whole log, stdout and stderr interleaved as docker logs shows them."""
+    result = subprocess.run(["docker", "logs", name], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True, timeout=60, check=False)
+    return result.stdout
+
+
+def container_state(name):
+    return json.loads(docker("inspect", "--format", "{{json .State}}", name).stdout)
+
+
+def wait_for(what, probe, timeout, interval=0.2):
+    """Call probe() until it returns something true, at most timeout seconds; return that value.
+
+    probe may raise AssertionError to stop at once (e.g. the container exited). On timeout the
+    last value probe returned (or the last error it raised) is in the message.
+    """
+    deadline = time.monotonic() + timeout
+    last = None
+    while True:
+        try:
+            last = probe()
+        except (subprocess.SubprocessError, ValueError) as error:
+            last = error
+        else:
+            if last:
+                return last
+        if time.monotonic() >= deadline:
+            raise AssertionError("timed out after %.0f s waiting for %s; last seen: %r"
+                                 % (timeout, what, _short(last)))
+        time.sleep(interval)
+
+
+def _short(value, limit=2000):
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+def wait_exited(name, timeout=30):
+    """Wait until the container has stopped; return its State."""
+    def probe():
+        state = container_state(name)
+        return state if state["Status"] == "exited" else None
+
+    return wait_for("container %s to exit" % name, probe, timeout)
+
+
+_STATUS_LINE = re.compile(r"^(\S+)\s+([A-Z]+)\b")
+
+
+def supervisor_status(name):
+    """{program: state} from `supervisorctl status` in the container ({} while supervisord is not up);
+    programs are named without their group."""
+    result = docker("exec", name, "supervisorctl", "status", check=False, timeout=60)
+    # supervisorctl exits non-zero while any program is not RUNNING: the text still says why.
+    states = {}
+    for line in result.stdout.splitlines():
+        match = _STATUS_LINE.match(line)
+        if match:  # "group:program" when the program is in a group
+            states[match.group(1).rsplit(":", 1)[-1]] = match.group(2)
+    return states
+
+
+def wait_all_running(name, org_ids, timeout):
+    """Wait until supervisord reports every org's program RUNNING, and no other hauser program."""
+    expected = {PROGRAM_PREFIX + org_id for org_id in org_ids}
+
+    def probe():
+        state = container_state(name)
+        if state["Status"] != "running":
+            raise AssertionError("container %s is %s (exit code %s) before every org ran; log:\n%s"
+                                 % (name, state["Status"], state.get("ExitCode"), logs(name)[-4000:]))
+        states = supervisor_status(name)
+        programs = {program: value for program, value in states.items() if program.startswith(PROGRAM_PREFIX)}
+        if set(programs) == expected and all(value == "RUNNING" for value in programs.values()):
+            return states
+        return None
+
+    return wait_for("every program of %d org(s) RUNNING in %s" % (len(expected), name), probe, timeout)
+
+
+# Run by python3 in the container (the image has no ps): every process with its argv, uids, and
+# the few environment variables that matter to hauser. Run as the user hauser: docker exec has no
+# CAP_SYS_PTRACE, so even root could not read another user's /proc/PID/environ.
+_PROCESSES_SCRIPT = r"""
+import json, os, pwd
+me = os.getpid()
+out = []
+for pid in os.listdir("/proc"):
+    if not pid.isdigit() or int(pid) == me:
+        continue
+    try:
+        with open("/proc/%s/cmdline" % pid, "rb") as f:
+            argv = [a.decode("utf-8", "replace") for a in f.read().split(b"\0") if a]
+        with open("/proc/%s/status" % pid) as f:
+            uids = [int(u) for u in next(l for l in f if l.startswith("Uid:")).split()[1:]]
+    except (OSError, StopIteration):
+        continue  # ended meanwhile
+    try:  # readable for processes of the same user only
+        with open("/proc/%s/environ" % pid, "rb") as f:
+            env = dict(e.decode("utf-8", "replace").split("=", 1) for e in f.read().split(b"\0") if b"=" in e)
+    except OSError:
+        env = {}
+    out.append({"pid": int(pid), "argv": argv, "uids": uids,
+                "env": {k: env[k] for k in ("HOME", "USER", "GOOGLE_APPLICATION_CREDENTIALS") if k in env}})
+print(json.dumps({"processes": out, "hauser_uid": pwd.getpwnam("hauser").pw_uid}))
+"""
+
+
+def processes(name):
+    """({"pid", "argv", "uids", "env"} of every process in the container, the uid of user hauser)."""
+    data = json.loads(docker("exec", "--user", "hauser", name, "python3", "-c", _PROCESSES_SCRIPT).stdout)
+    return data["processes"], data["hauser_uid"]
+
+
+def is_hauser_process(process):
+    """hauser itself: its binary (/opt/multi-hauser/<version>/hauser) is one of its arguments."""
+    return any(arg.rsplit("/", 1)[-1] == "hauser" for arg in process["argv"])
+
+
+# Dumps each org's config.toml with its owner and mode, for the check of the rendered files.
+_CONFIGS_SCRIPT = r"""
+import json, os, sys
+base = sys.argv[1]
+out = {}
+for org in sorted(os.listdir(base)):
+    path = os.path.join(base, org, "config.toml")
+    if os.path.isfile(path):
+        st = os.stat(path)
+        with open(path) as f:
+            out[org] = {"text": f.read(), "uid": st.st_uid, "gid": st.st_gid, "mode": st.st_mode & 0o7777}
+import pwd
+print(json.dumps({"configs": out, "hauser_gid": pwd.getpwnam("hauser").pw_gid}))
+"""
+
+
+def org_configs(name, base_dir="/var/lib/multi-hauser"):
+    """({org: {"text", "uid", "gid", "mode"}} of each org's config.toml, the gid of user hauser)."""
+    data = json.loads(docker("exec", name, "python3", "-c", _CONFIGS_SCRIPT, base_dir).stdout)
+    return data["configs"], data["hauser_gid"]
+
+
+def go_minutes(minutes):
+    """A whole number of minutes as Go's time.Duration.String() writes it (1450 -> 24h10m0s)."""
+    return "%dh%dm0s" % divmod(minutes, 60)

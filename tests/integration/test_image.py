@@ -1,0 +1,513 @@
+"""The multi-hauser container image, built by the collection's build_image playbook (conftest.py):
+its configuration, its entrypoint with good and bad key files, settings overridden at run time,
+docker stop, and the absence of any key or credential in the image or in a build.
+
+The image's hauser is the stand-in (tests/hauser_standin), which logs
+"hauser stand-in 1.5.1 running: config=... ExportDelay=... token=FsApiToken" once started.
+"""
+
+import json
+import os
+import re
+import secrets
+import tarfile
+import time
+import tomllib
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from dockerhelpers import (
+    FIGURES,
+    PROGRAM_PREFIX,
+    STANDIN_RUNNING,
+    container_state,
+    docker,
+    go_minutes,
+    is_hauser_process,
+    logs,
+    org_configs,
+    processes,
+    run_build_image,
+    wait_all_running,
+    wait_exited,
+    wait_for,
+)
+
+BASE_DIR = "/var/lib/multi-hauser"
+KEYFILE = "/secrets/keys.csv"
+DAY_MINUTES = 24 * 60
+
+# "[org] 2026/11/28 20:17:51 hauser stand-in 1.5.1 running: config=... ExportDelay=24h10m0s token=FsApiToken"
+_RUNNING_LINE = re.compile(
+    r"^\[(?P<org>[^\]]+)\] \d{4}/\d\d/\d\d \d\d:\d\d:\d\d " + re.escape(STANDIN_RUNNING)
+    + r": config=(?P<config>\S+) .*\bExportDelay=(?P<delay>\S+) token=(?P<token>\S+)$"
+)
+
+
+def duration_minutes(text):
+    """A Go duration string of whole minutes ("24h", "24h10m", "24h10m0s", "1450m") in minutes."""
+    match = re.fullmatch(r"(?:(\d+)h)?(?:(\d+)m)?(?:0s)?", text)
+    assert match and text, "not a duration of whole minutes: %r" % text
+    return int(match.group(1) or 0) * 60 + int(match.group(2) or 0)
+
+
+def new_org_ids(count):
+    """Distinct org ids shaped like FullStory's (o-1A2B3C-na1)."""
+    org_ids = []
+    while len(org_ids) < count:
+        org_id = "o-%s-na1" % secrets.token_hex(3).upper()
+        if org_id not in org_ids:
+            org_ids.append(org_id)
+    return org_ids
+
+
+def running_lines(log):
+    """{org: [match of its stand-in "running" line]} from a container log."""
+    found = {}
+    for line in log.splitlines():
+        match = _RUNNING_LINE.match(line)
+        if match:
+            found.setdefault(match.group("org"), []).append(match)
+    return found
+
+
+def wait_running_lines(name, org_ids, timeout=60):
+    """Wait until docker logs shows every org's stand-in line; return ({org: [matches]}, log)."""
+    wanted = set(org_ids)
+
+    def probe():
+        log = logs(name)
+        found = running_lines(log)
+        return (found, log) if wanted <= set(found) else None
+
+    return wait_for("the stand-in line of each of %d org(s) in docker logs of %s" % (len(wanted), name),
+                    probe, timeout)
+
+
+def assert_delays(found, org_ids, minutes):
+    """Each org's stand-in line, exactly one, names its own config and the expected ExportDelay."""
+    for org_id, expected in zip(org_ids, minutes):
+        matches = found.get(org_id, [])
+        assert len(matches) == 1, "org %s: %d stand-in lines, expected 1" % (org_id, len(matches))
+        match = matches[0]
+        assert match.group("config") == "%s/%s/config.toml" % (BASE_DIR, org_id), match.group(0)
+        assert match.group("delay") == go_minutes(expected), "org %s: %s" % (org_id, match.group(0))
+        assert match.group("token") == "FsApiToken", match.group(0)
+
+
+def assert_no_secret(text, session_secrets, where):
+    assert session_secrets.marker not in text, "key or credential material in %s" % where
+
+
+def assert_refused_before_start(name, expected, session_secrets, forbidden=()):
+    """The container exited with 2 before supervisord or any hauser started, saying each expected
+    text on a "multi-hauser:" line, and showing no key, no credential and nothing forbidden."""
+    state = wait_exited(name)
+    log = logs(name)
+    assert state["ExitCode"] == 2, "exit code %s, expected 2; log:\n%s" % (state["ExitCode"], log)
+    messages = [line for line in log.splitlines() if line.startswith("multi-hauser: ")]
+    assert messages, "no multi-hauser: message in the log:\n%s" % log
+    for text in expected:
+        assert any(text in line for line in messages), "%r not in the messages %r" % (text, messages)
+    for sign_of_start in (STANDIN_RUNNING, "spawned:", "supervisord started", "starting supervisord"):
+        assert sign_of_start not in log, "%r in the log of a refused start:\n%s" % (sign_of_start, log)
+    assert_no_secret(log, session_secrets, "the log of %s" % name)
+    for text in forbidden:
+        assert text not in log, "%r (from the key file) shown in the log:\n%s" % (text, log)
+    # Nothing was written: no org's directory, config or program.
+    written = [line for line in docker("diff", name).stdout.splitlines()
+               if BASE_DIR + "/" in line or "/etc/supervisor/conf.d/" in line]
+    assert not written, "files written by a refused start: %s" % written
+    return messages
+
+
+def keyfile_text(org_ids, keys, final_newline=True):
+    text = "# org_id,api_key\n" + "".join("%s,%s\n" % pair for pair in zip(org_ids, keys))
+    return text if final_newline else text.rstrip("\n")
+
+
+def start_orgs(containers, session_secrets, count, label, env=None, volumes=()):
+    org_ids = new_org_ids(count)
+    keys = [session_secrets.api_key(index) for index in range(count)]
+    name = containers.run(label, keyfile=keyfile_text(org_ids, keys), env=env, volumes=volumes)
+    return name, org_ids, keys
+
+
+# --- the image ---------------------------------------------------------------------------------
+
+
+def test_image_config(image, galaxy_version):
+    config = image["inspect"]["Config"]
+    assert config["Entrypoint"] == ["/usr/bin/python3", "/usr/local/lib/multi-hauser/entrypoint.py"]
+    assert config["Cmd"] == [KEYFILE]
+    assert config["StopSignal"] == "SIGTERM"
+    labels = config["Labels"] or {}
+    assert labels.get("hauser.version") == "1.5.1"
+    assert labels.get("hauser.multi_hauser.version") == galaxy_version
+    # Else every container of the image would look like a stale builder to the next build.
+    assert labels.get("hauser.multi_hauser.builder") == ""
+    assert image["inspect"]["Architecture"] == "amd64"
+
+
+def test_built_from_the_slim_base_without_python(image, build_env):
+    slim = build_env["slim"]
+    no_python = docker("run", "--rm", "--network", "none", "--entrypoint", "/bin/sh", slim,
+                       "-c", "command -v python3 || command -v python || ls /usr/bin/python*", check=False)
+    assert no_python.returncode != 0, "the base %s has Python: %s" % (slim, no_python.stdout)
+    base_layers = docker("image", "inspect", "--format", "{{json .RootFS.Layers}}", slim).stdout.strip()
+    layers = image["inspect"]["RootFS"]["Layers"]
+    base_layers = json.loads(base_layers)
+    assert layers[:len(base_layers)] == base_layers, "the image is not built on %s" % slim
+    assert len(layers) > len(base_layers)
+
+    probe = docker(
+        "run", "--rm", "--network", "none", "--entrypoint", "/bin/sh", image["name"], "-c",
+        "cat /etc/debian_version; python3 --version; /usr/bin/supervisord --version; hauser -version;"
+        " id -u hauser; ls /var/lib/apt/lists | grep -v -e '^lock$' -e '^partial$' | wc -l;"
+        " ls -A /secrets 2>/dev/null | wc -l",
+    ).stdout.split("\n")
+    debian, python, supervisor, hauser, uid, apt_lists, secrets_dir = probe[:7]
+    assert debian.startswith("12."), debian
+    assert python.startswith("Python 3."), python
+    assert supervisor.startswith("4."), supervisor
+    assert hauser == "hauser 1.5.1", hauser
+    assert int(uid) != 0, "user hauser is root"
+    assert apt_lists == "0", "apt lists left in the image"
+    assert secrets_dir == "0", "the image has something in /secrets"
+    FIGURES["image layers (base + build)"] = "%d + %d" % (len(base_layers), len(layers) - len(base_layers))
+
+
+# --- running orgs ------------------------------------------------------------------------------
+
+FLEET_SIZES = [3, 100]
+
+
+@pytest.fixture(scope="module")
+def fleet(module_containers, session_secrets):
+    """fleet(count): a container running count generated orgs, started once per module."""
+    fleets = {}
+
+    def get(count):
+        if count not in fleets:
+            name, org_ids, keys = start_orgs(module_containers, session_secrets, count, "fleet%d" % count)
+            states = wait_all_running(name, org_ids, timeout=30 + count)
+            seconds = time.monotonic() - module_containers.started[name]
+            FIGURES["docker run -> all RUNNING, %d orgs (s)" % count] = "%.1f" % seconds
+            fleets[count] = {"name": name, "org_ids": org_ids, "keys": keys, "states": states}
+        return fleets[count]
+
+    return get
+
+
+@pytest.mark.parametrize("count", FLEET_SIZES)
+def test_orgs_run_unprivileged_with_prefixed_logs_and_staggered_delays(fleet, count, session_secrets):
+    run = fleet(count)
+    name, org_ids, keys = run["name"], run["org_ids"], run["keys"]
+
+    # supervisord is PID 1 and runs one program per org, plus the log listener, all RUNNING.
+    states = run["states"]
+    assert set(states) == {PROGRAM_PREFIX + org_id for org_id in org_ids} | {"logprefix"}, states
+    assert all(state == "RUNNING" for state in states.values()), states
+
+    procs, hauser_uid = processes(name)
+    assert hauser_uid != 0
+    pid1 = [proc for proc in procs if proc["pid"] == 1]
+    assert pid1 and "/usr/bin/supervisord" in pid1[0]["argv"], pid1
+    hausers = [proc for proc in procs if is_hauser_process(proc)]
+    assert len(hausers) == count, [proc["argv"] for proc in hausers]
+    assert sorted(proc["argv"][proc["argv"].index("-c") + 1] for proc in hausers) == sorted(
+        "%s/%s/config.toml" % (BASE_DIR, org_id) for org_id in org_ids)
+    for proc in hausers:
+        assert proc["uids"] == [hauser_uid] * 4, "hauser not running as user hauser: %r" % proc
+        assert proc["env"].get("HOME") == BASE_DIR and proc["env"].get("USER") == "hauser", proc
+    # Anything else whose command line says hauser, but supervisord itself, is not root either.
+    for proc in procs:
+        if proc["pid"] != 1 and "hauser" in " ".join(proc["argv"]):
+            assert 0 not in proc["uids"], "runs as root: %r" % proc
+
+    # docker logs: each org's own stand-in line, prefixed with the org, its ExportDelay staggered by
+    # 10m from 24h; every stand-in line is prefixed; no key; info level (no DEBG) by default.
+    found, log = wait_running_lines(name, org_ids)
+    delays = [DAY_MINUTES + 10 * (index % (DAY_MINUTES // 10)) for index in range(count)]
+    assert_delays(found, org_ids, delays)
+    assert set(found) == set(org_ids), set(found) - set(org_ids)
+    unprefixed = [line for line in log.splitlines() if STANDIN_RUNNING in line and not _RUNNING_LINE.match(line)]
+    assert not unprefixed, unprefixed
+    assert " DEBG " not in log
+    assert_no_secret(log, session_secrets, "docker logs")
+
+    # Each org's config holds its own key, exactly, readable by root and the hauser group only.
+    configs, hauser_gid = org_configs(name)
+    assert set(configs) == set(org_ids)
+    for org_id, key, minutes in zip(org_ids, keys, delays):
+        config = configs[org_id]
+        parsed = tomllib.loads(config["text"])
+        assert parsed["FsApiToken"] == key, "org %s: the key did not survive rendering" % org_id
+        assert duration_minutes(parsed["ExportDelay"]) == minutes, (org_id, parsed["ExportDelay"])
+        assert parsed["Provider"] == "local"
+        assert parsed["local"]["SaveDir"] == "/srv/hauser-data/" + org_id
+        assert (config["uid"], config["gid"], config["mode"]) == (0, hauser_gid, 0o640), (org_id, config)
+
+
+@pytest.mark.parametrize("count", FLEET_SIZES)
+def test_docker_stop_ends_every_hauser_with_sigterm_quickly(fleet, count):
+    run = fleet(count)
+    name = run["name"]
+    started = time.monotonic()
+    stop = docker("stop", name, check=False, timeout=60)  # docker's default timeout: 10 s
+    seconds = time.monotonic() - started
+    FIGURES["docker stop, %d orgs (s)" % count] = "%.1f" % seconds
+    assert stop.returncode == 0, stop.stderr
+    state = container_state(name)
+    log = logs(name)
+    assert state["Status"] == "exited"
+    assert state["ExitCode"] == 0, "exit code %s; log tail:\n%s" % (state["ExitCode"], log[-3000:])
+    assert seconds < 10, "docker stop took %.1f s: hauser was killed at the timeout" % seconds
+    assert "received SIGTERM indicating exit request" in log
+    for org_id in run["org_ids"]:
+        assert "stopped: %s%s (terminated by SIGTERM)" % (PROGRAM_PREFIX, org_id) in log, org_id
+    assert "SIGKILL" not in log
+
+
+def test_last_line_without_final_newline_runs(containers, session_secrets):
+    org_ids = new_org_ids(2)
+    keys = [session_secrets.api_key(index) for index in range(2)]
+    text = keyfile_text(org_ids, keys, final_newline=False)
+    assert not text.endswith("\n")
+    name = containers.run("nonewline", keyfile=text)
+    wait_all_running(name, org_ids, timeout=30)
+    found = wait_running_lines(name, org_ids)[0]
+    assert_delays(found, org_ids, [DAY_MINUTES, DAY_MINUTES + 10])
+
+
+# --- bad input: exit 2 before anything starts ----------------------------------------------------
+
+
+def _lines(*lines):
+    return "".join(line + "\n" for line in lines)
+
+
+BAD_KEY_FILES = {
+    # id: (key file text from (org ids, keys), texts the message must hold, texts it must not show)
+    "missing": (None, ["cannot read the key file " + KEYFILE], []),
+    "org-id-escapes-on-line-3": (
+        lambda o, k: _lines(o[0] + "," + k[0], o[1] + "," + k[1], "../etc," + k[2]),
+        [KEYFILE + " line 3", "org id"], ["../etc"]),
+    "columns-swapped-on-line-3": (
+        lambda o, k: _lines(o[0] + "," + k[0], o[1] + "," + k[1], k[2] + "," + o[2]),
+        [KEYFILE + " line 3"], []),
+    "three-fields-on-line-3": (
+        lambda o, k: _lines(o[0] + "," + k[0], "# comment", o[2] + "," + k[2] + ",extra"),
+        [KEYFILE + " line 3", "expected 2 fields"], ["extra"]),
+    "duplicate-org-on-lines-1-and-4": (
+        lambda o, k: _lines(o[0] + "," + k[0], o[1] + "," + k[1], o[2] + "," + k[2], o[0] + "," + k[3]),
+        [KEYFILE + " lines 1 and 4", "duplicate"], []),
+    "comments-only": (lambda o, k: "# org_id,api_key\n\n   # none yet\n", [KEYFILE, "no orgs"], []),
+    "empty": (lambda o, k: "", [KEYFILE, "no orgs"], []),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_KEY_FILES), ids=list(BAD_KEY_FILES))
+def test_bad_key_file_is_refused_before_any_hauser_starts(containers, session_secrets, case):
+    make, expected, forbidden = BAD_KEY_FILES[case]
+    org_ids = new_org_ids(3)
+    keys = [session_secrets.api_key(index) for index in range(4)]
+    text = make(org_ids, keys) if make else None
+    name = containers.run("bad-" + case[:20], keyfile=text)
+    assert_refused_before_start(name, expected, session_secrets, forbidden + keys)
+
+
+def test_credentials_unreadable_by_hauser_are_refused(containers, session_secrets, tmp_path):
+    credentials = tmp_path / "gcp.json"
+    credentials.write_text(session_secrets.credentials_json())
+    credentials.chmod(0o600)
+    if os.geteuid() == 0:
+        os.chown(credentials, 0, 0)
+    name, _org_ids, keys = start_orgs(
+        containers, session_secrets, 2, "credsunreadable",
+        env={"GOOGLE_APPLICATION_CREDENTIALS": "/secrets/gcp.json"},
+        volumes=[(credentials, "/secrets/gcp.json")])
+    assert_refused_before_start(
+        name, ["GOOGLE_APPLICATION_CREDENTIALS (/secrets/gcp.json) cannot be read by the user hauser"],
+        session_secrets, keys)
+
+
+def test_readable_credentials_reach_every_hauser(containers, session_secrets, tmp_path):
+    credentials = tmp_path / "gcp.json"
+    credentials.write_text(session_secrets.credentials_json())
+    credentials.chmod(0o644)
+    name, org_ids, _keys = start_orgs(
+        containers, session_secrets, 2, "credsreadable",
+        env={"GOOGLE_APPLICATION_CREDENTIALS": "/secrets/gcp.json"},
+        volumes=[(credentials, "/secrets/gcp.json")])
+    wait_all_running(name, org_ids, timeout=30)
+    hausers = [proc for proc in processes(name)[0] if is_hauser_process(proc)]
+    assert len(hausers) == 2
+    for proc in hausers:
+        assert proc["env"].get("GOOGLE_APPLICATION_CREDENTIALS") == "/secrets/gcp.json", proc
+    assert_no_secret(logs(name), session_secrets, "docker logs")
+
+
+# --- settings at run time --------------------------------------------------------------------------
+
+DELAY_OVERRIDES = {
+    "step-5m": ({"MULTI_HAUSER_EXPORT_DELAY_STEP": "5m"}, [0, 5, 10]),
+    "step-5m-window-10m": ({"MULTI_HAUSER_EXPORT_DELAY_STEP": "5m", "MULTI_HAUSER_EXPORT_DELAY_WINDOW": "10m"},
+                           [0, 5, 0]),
+    "base-25h": ({"MULTI_HAUSER_EXPORT_DELAY_BASE": "25h"}, [60, 70, 80]),
+}
+
+
+@pytest.mark.parametrize("case", list(DELAY_OVERRIDES), ids=list(DELAY_OVERRIDES))
+def test_export_delay_overridden_at_run_time(containers, session_secrets, case):
+    env, offsets = DELAY_OVERRIDES[case]
+    name, org_ids, _keys = start_orgs(containers, session_secrets, 3, "delay-" + case, env=env)
+    wait_all_running(name, org_ids, timeout=30)
+    found = wait_running_lines(name, org_ids)[0]
+    assert_delays(found, org_ids, [DAY_MINUTES + offset for offset in offsets])
+
+
+BAD_OVERRIDES = {
+    "gcp-without-bucket": ({"MULTI_HAUSER_PROVIDER": "gcp"}, ["MULTI_HAUSER_GCS_BUCKET"]),
+    "unknown-provider": ({"MULTI_HAUSER_PROVIDER": "azure"}, ["MULTI_HAUSER_PROVIDER must be gcp, aws or local"]),
+    "steps-max-not-a-number": ({"MULTI_HAUSER_BACKOFF_STEPS_MAX": "eight"},
+                               ["MULTI_HAUSER_BACKOFF_STEPS_MAX is not valid"]),
+    "delay-base-under-1h": ({"MULTI_HAUSER_EXPORT_DELAY_BASE": "30m"}, ["base must be at least 1h"]),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_OVERRIDES), ids=list(BAD_OVERRIDES))
+def test_bad_override_is_refused_before_any_hauser_starts(containers, session_secrets, case):
+    env, expected = BAD_OVERRIDES[case]
+    name, _org_ids, keys = start_orgs(containers, session_secrets, 2, "badenv-" + case[:20], env=env)
+    assert_refused_before_start(name, expected, session_secrets, keys)
+
+
+def test_supervisord_loglevel_from_the_environment(containers, session_secrets):
+    name, org_ids, _keys = start_orgs(containers, session_secrets, 1, "debug", env={"SUPERVISORD_LOGLEVEL": "debug"})
+    wait_all_running(name, org_ids, timeout=30)
+    wait_for("supervisord DEBG lines in docker logs", lambda: " DEBG " in logs(name), 30)
+    wait_running_lines(name, org_ids)
+    assert_no_secret(logs(name), session_secrets, "docker logs at debug level")
+
+
+# --- builds that must fail, and leave nothing behind ----------------------------------------------
+
+_BUILDER_NAME = re.compile(r"multi-hauser-builder-[a-z0-9]{8}")
+
+
+def failed_build(image, build_env, tmp_path, extra_vars):
+    """Run build_image that must fail: based on the built image (Python already there, so no apt),
+    to a name that must not appear. Return its output, after checking that it failed and left
+    neither its builder container, nor the builder's commit, nor the image."""
+    target = "mh-it/must-not-exist:%s" % secrets.token_hex(3)
+    variables = {
+        "multi_hauser_image": target,
+        "multi_hauser_base_image": image["name"],
+        "multi_hauser_builder_network": "host",
+        "multi_hauser_provider": "local",
+        "multi_hauser_local_save_dir": "/srv/hauser-data",
+        "multi_hauser_download_url": build_env["releases"] + "/v{{ multi_hauser_version }}",
+        "multi_hauser_cache_dir": str(tmp_path / "cache"),
+    }
+    variables.update(extra_vars)
+    code, output, _seconds = run_build_image(variables, tmp_path / "build.log", timeout=600)
+    finished = datetime.now(timezone.utc)
+    assert code != 0, "the build did not fail:\n%s" % output[-4000:]
+    assert "The image was not built" in output, output[-4000:]
+    assert docker("image", "inspect", target, check=False).returncode != 0, "%s was made" % target
+
+    builders = set(_BUILDER_NAME.findall(output))
+    assert builders, "no builder container named in the output:\n%s" % output[-4000:]
+    for builder in builders:
+        assert docker("container", "inspect", builder, check=False).returncode != 0, "%s was left" % builder
+        assert docker("image", "inspect", builder + ":committed", check=False).returncode != 0
+    # No builder container at all, but one that a build started after this one ended.
+    left = docker("ps", "--all", "--quiet", "--filter", "label=hauser.multi_hauser.builder=" + target).stdout.split()
+    for container in left:
+        created = docker("inspect", "--format", "{{.Created}}", container, check=False).stdout.strip()
+        if created:
+            when = datetime.strptime(created[:19], "%Y-%m-%dT%H:%M:%S").replace(tzinfo=timezone.utc)
+            assert when > finished, "builder container %s (created %s) left behind" % (container, created)
+    return output
+
+
+@pytest.mark.parametrize("variable", ["multi_hauser_keyfile", "multi_hauser_gcp_credentials_file"])
+def test_build_refuses_keys_and_credentials(image, build_env, tmp_path, session_secrets, variable):
+    secret_file = tmp_path / "secret"
+    if variable == "multi_hauser_keyfile":
+        secret_file.write_text(keyfile_text(new_org_ids(2), [session_secrets.api_key(i) for i in range(2)]))
+    else:
+        secret_file.write_text(session_secrets.credentials_json())
+    output = failed_build(image, build_env, tmp_path, {variable: str(secret_file)})
+    assert "An image must hold no key and no credential" in output, output[-4000:]
+    assert_no_secret(output, session_secrets, "the build's output")
+
+
+def test_failed_download_leaves_no_builder(image, build_env, tmp_path):
+    output = failed_build(image, build_env, tmp_path, {"multi_hauser_download_url": "http://127.0.0.1:9/"})
+    assert "Download the release's checksums" in output, output[-4000:]
+
+
+# --- last: nothing of any key or credential of the session is in the image ------------------------
+
+# The role's entrypoint, which the image holds as it is: finding it proves that the layers were read.
+KNOWN_IMAGE_FILE = Path(__file__).resolve().parents[2] / "roles" / "multi_hauser" / "files" / "entrypoint.py"
+
+
+def scan_saved_image(path, needle):
+    """Search a `docker save` archive for needle: its members' names and contents, and inside each
+    member that is a tar (a layer), every file's name, link target and content.
+    Return (hits, number of layers read, whether a file with the content of KNOWN_IMAGE_FILE was seen)."""
+    known_content = KNOWN_IMAGE_FILE.read_bytes()
+    hits, layers, known = [], 0, False
+    with tarfile.open(path) as outer:
+        for member in outer:
+            if not member.isfile():
+                continue
+            if needle in member.name.encode():
+                hits.append(member.name)
+            try:
+                with tarfile.open(fileobj=outer.extractfile(member), mode="r|*") as layer:
+                    layers += 1
+                    for entry in layer:
+                        where = "%s:%s" % (member.name, entry.name)
+                        if needle in entry.name.encode() or needle in (entry.linkname or "").encode():
+                            hits.append(where)
+                        if entry.isfile():
+                            content = layer.extractfile(entry).read()
+                            if needle in content:
+                                hits.append(where)
+                            known = known or content == known_content
+                continue
+            except tarfile.ReadError:
+                pass
+            if needle in outer.extractfile(member).read():
+                hits.append(member.name)
+    return hits, layers, known
+
+
+def test_no_key_or_credential_in_the_image(image, session_secrets, tmp_path):
+    marker = session_secrets.marker.encode()
+    assert session_secrets.values, "no key or credential was used in this session"
+    assert all(session_secrets.marker in value for value in session_secrets.values)
+
+    archive = tmp_path / "image.tar"
+    started = time.monotonic()
+    try:
+        docker("save", "--output", archive, image["name"], timeout=600)
+        hits, layers, known = scan_saved_image(archive, marker)
+    finally:
+        archive.unlink(missing_ok=True)  # 200 MB, in a temporary directory pytest keeps
+    FIGURES["docker save + scan of every layer (s)"] = "%.1f" % (time.monotonic() - started)
+    assert layers >= len(image["inspect"]["RootFS"]["Layers"]), "only %d layer tars read" % layers
+    assert known, "the scan did not see the entrypoint: it read nothing"
+    assert not hits, "key or credential material in the image: %s" % hits
+
+    history = docker("history", "--no-trunc", image["name"]).stdout
+    assert len(history.splitlines()) > 1, history
+    assert_no_secret(history, session_secrets, "docker history")
+    assert_no_secret(docker("image", "inspect", image["name"]).stdout, session_secrets, "docker image inspect")
+    assert_no_secret(image["build_output"], session_secrets, "the build's output")
