@@ -15,6 +15,9 @@
 # (default $MH_CACHE/bench-logs, emptied at each start) and each section prints where the time
 # went, task by task. Each VM container (mh-bench-*, sshd on 127.0.0.1:2330-2339) is removed as
 # soon as its figures are taken, and on exit.
+# MH_BENCH_SUPERVISOR_NOFILE=N gives supervisor.service on each VM a LimitNOFILE=N drop-in before
+# the deploy (supervisord holds 3 descriptors per program: with systemd's soft limit of 1024 it
+# cannot spawn more than about 340); the table says so when it is set.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 SECTIONS=(keyfile deploy naive)
@@ -22,9 +25,10 @@ MH_BENCH_SMALL=${MH_BENCH_SMALL:-10}
 MH_BENCH_LARGE=${MH_BENCH_LARGE:-500}
 MH_BENCH_NAIVE=${MH_BENCH_NAIVE:-100}
 MH_BENCH_LOGS=${MH_BENCH_LOGS:-$MH_CACHE/bench-logs}
+MH_BENCH_SUPERVISOR_NOFILE=${MH_BENCH_SUPERVISOR_NOFILE:-}
 
 MH_WORK=$(mktemp -d "${TMPDIR:-/tmp}/multi-hauser-bench.XXXXXX")
-BENCH_VMS=()
+BENCH_VMS=() BENCH_FAILED=0
 cleanup() {
   local name
   for name in "${BENCH_VMS[@]}"; do docker rm --force "$name" >/dev/null 2>&1 || true; done
@@ -45,12 +49,17 @@ add_detail() { DETAILS+=("$*"); }
 print_table() {
   local line
   for line in "${DETAILS[@]}"; do printf '\n%s\n' "$line"; done
-  printf '\n%-28s %6s %13s %13s\n' what orgs "first run s" "no-op run s"
+  printf '\n%-28s %6s %13s %13s   %s\n' what orgs "first run s" "no-op run s" "remark"
   for line in "${TABLE[@]}"; do printf '%s\n' "$line"; done
 }
 
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
-within() { awk -v r="$1" -v t="$2" 'BEGIN { print (r <= t ? "met" : "MISSED") }'; }
+ratio() {  # ratio A B: A/B, or n/a when a run failed
+  if [[ $1 =~ ^[0-9.]+$ && $2 =~ ^[0-9.]+$ ]]; then awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'
+  else printf 'n/a'; fi
+}
+within() {  # within RATIO TARGET: met, MISSED, or nothing for n/a
+  [[ $1 == n/a ]] || awk -v r="$1" -v t="$2" 'BEGIN { print (r <= t ? " (met)" : " (MISSED)") }'
+}
 
 # --- measuring ----------------------------------------------------------------------------------
 
@@ -73,6 +82,10 @@ start_bench_vm() {
   log "starting VM $name (127.0.0.1:$port)"
   BENCH_VMS+=("$name")
   start_vm "$name" "$port" "$MH_VM_IMAGE_DEBIAN12" "$dir"
+  if [[ -n $MH_BENCH_SUPERVISOR_NOFILE ]]; then
+    docker exec "$name" sh -c "mkdir -p /etc/systemd/system/supervisor.service.d && printf '[Service]\nLimitNOFILE=%s\n' \
+      '$MH_BENCH_SUPERVISOR_NOFILE' > /etc/systemd/system/supervisor.service.d/bench-nofile.conf"
+  fi
   printf 'multi_hauser:\n  hosts:\n    %s: %s\n' "$name" "$(vm_host_vars "$port" "$dir")" > "$dir/inventory.yml"
 }
 
@@ -94,61 +107,77 @@ EOF
 }
 
 # timed_playbook LABEL ARGS...: ansible-playbook ARGS, its output in $MH_BENCH_LOGS/LABEL.log;
-# sets RUN_SECONDS (wall clock) and RUN_CHANGED (the recap's changed= over all hosts).
+# sets RUN_SECONDS (wall clock, or "failed"), RUN_ERROR (the first error line of a failed run),
+# RUN_CHANGED (the recap's changed= over all hosts) and RUN_LOAD (the machine's 1-minute load
+# average at the end: other work on the machine skews the figures). A failed run is reported in
+# the table, not fatal at once: the other figures are still worth having (the command fails at the
+# end).
 timed_playbook() {
   local label=$1 start end
   shift
   local log_file="$MH_BENCH_LOGS/$label.log"
   log "ansible-playbook $label"
+  RUN_ERROR=""
   start=$(date +%s.%N)
-  if ! (cd "$MH_WORK" && ansible-playbook "$@") >"$log_file" 2>&1; then
-    tail -n 40 "$log_file" >&2
-    die "ansible-playbook $label failed (log: $log_file)"
+  if (cd "$MH_WORK" && ansible-playbook "$@") >"$log_file" 2>&1; then
+    end=$(date +%s.%N)
+    RUN_SECONDS=$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.1f", b - a }')
+  else
+    RUN_SECONDS=failed BENCH_FAILED=1
+    RUN_ERROR=$(grep -m1 -a -E '^\[ERROR\]|^fatal:' "$log_file" | cut -c1-150 || true)
+    tail -n 20 "$log_file" | cut -c1-300 >&2
+    log "ansible-playbook $label FAILED (log: $log_file)"
   fi
-  end=$(date +%s.%N)
-  RUN_SECONDS=$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.1f", b - a }')
   RUN_CHANGED=$(sed -n 's/.* changed=\([0-9]*\) .*/\1/p' "$log_file" | awk '{ n += $1 } END { print n + 0 }')
-  log "ansible-playbook $label: $RUN_SECONDS s, changed=$RUN_CHANGED"
+  RUN_LOAD=$(cut -d' ' -f1 /proc/loadavg)
+  log "ansible-playbook $label: $RUN_SECONDS s, changed=$RUN_CHANGED, load average $RUN_LOAD"
 }
 
-# settle NAME COUNT: wait (untimed) until supervisord on the VM has COUNT programs RUNNING, so that
-# the no-op run does not share the CPU with hundreds of programs still starting.
+# settle NAME COUNT: wait (untimed, 300 s at most) until no program on the VM is STARTING or in
+# BACKOFF any more, so that the no-op run does not share the CPU with hundreds of programs still
+# starting. Sets SETTLED to how many of the COUNT programs are RUNNING then.
 settle() {
-  local name=$1 count=$2 start running=0
+  local name=$1 count=$2 start states=""
   start=$(date +%s)
-  while (( $(date +%s) - start < 600 )); do
-    running=$(docker exec "$name" supervisorctl status 2>/dev/null | grep -c ' RUNNING ' || true)
-    (( running >= count )) && break
+  while (( $(date +%s) - start < 300 )); do
+    states=$(docker exec "$name" supervisorctl status 2>/dev/null | awk '{ print $2 }' | sort | uniq -c \
+      | awk '{ printf "%s%s %s", sep, $1, $2; sep = ", " }' || true)
+    [[ -n $states && $states != *STARTING* && $states != *BACKOFF* ]] && break
     sleep 2
   done
-  log "$name: $running of $count programs RUNNING after $(( $(date +%s) - start )) s"
-  (( running >= count )) || log "warning: not every program is RUNNING; the no-op run shares the CPU"
+  SETTLED=$(docker exec "$name" supervisorctl status 2>/dev/null | grep -c ' RUNNING ' || true)
+  log "$name after $(( $(date +%s) - start )) s: ${states:-no programs}"
+  (( SETTLED >= count )) || log "warning: only $SETTLED of $count programs are RUNNING"
 }
 
 # first_and_noop NAME PORT ORGS PLAYBOOK: a fresh VM, ORGS orgs, the playbook twice with the same
-# inputs, then the VM is removed. Sets FIRST_S, NOOP_S and NOOP_CHANGED.
+# inputs, then the VM is removed. Sets FIRST_S, NOOP_S and REMARK (the load averages at the end of
+# both runs; what went wrong, if anything).
 first_and_noop() {
-  local name=$1 port=$2 orgs=$3 playbook=$4 dir="$MH_WORK/$1"
+  local name=$1 port=$2 orgs=$3 playbook=$4 dir="$MH_WORK/$1" first_load first_error
   mkdir -p "$dir"
   make_keyfile "$orgs" "$dir/keys.csv"
   write_vars "$dir" "$dir/keys.csv"
   start_bench_vm "$name" "$port" "$dir"
   timed_playbook "$name-first" -i "$dir/inventory.yml" -e "@$dir/vars.yml" "$playbook"
-  FIRST_S=$RUN_SECONDS
+  FIRST_S=$RUN_SECONDS first_load=$RUN_LOAD first_error=$RUN_ERROR
   settle "$name" "$orgs"
   timed_playbook "$name-noop" -i "$dir/inventory.yml" -e "@$dir/vars.yml" "$playbook"
-  NOOP_S=$RUN_SECONDS NOOP_CHANGED=$RUN_CHANGED
+  NOOP_S=$RUN_SECONDS
+  REMARK="load $first_load/$RUN_LOAD"
+  [[ -z $MH_BENCH_SUPERVISOR_NOFILE ]] || REMARK+="; supervisor LimitNOFILE=$MH_BENCH_SUPERVISOR_NOFILE"
+  (( SETTLED >= orgs )) || REMARK+="; only $SETTLED of $orgs programs RUNNING after the first run"
+  [[ $RUN_CHANGED -eq 0 || $NOOP_S == failed ]] || REMARK+="; the no-op run changed $RUN_CHANGED"
+  [[ -z $first_error ]] || REMARK+="; first run: $first_error"
+  [[ -z $RUN_ERROR ]] || REMARK+="; no-op run: $RUN_ERROR"
   remove_bench_vm "$name"
 }
 
-noop_remark() {  # a no-op run should change nothing: say so when it did
-  [[ $1 -eq 0 ]] || printf 'no-op run changed %s' "$1"
-}
-
-task_table() {  # task_table TITLE LABEL... : where the time went, per task, from the runs' logs
-  local title=$1 label args=()
+# task_table TITLE COLUMN=RUN...: where the time went, per task, from the logs of the runs
+task_table() {
+  local title=$1 run args=()
   shift
-  for label in "$@"; do args+=("$label=$MH_BENCH_LOGS/$label.log"); done
+  for run in "$@"; do args+=("${run%%=*}=$MH_BENCH_LOGS/${run#*=}.log"); done
   add_detail "$title
 $(python "$MH_REPO/tests/bench/task_times.py" --min 0.3 "${args[@]}")"
 }
@@ -166,24 +195,24 @@ bench_deploy() {
   local small=$MH_BENCH_SMALL large=$MH_BENCH_LARGE first_small noop_small first_ratio noop_ratio
   first_and_noop "mh-bench-deploy-$small" 2330 "$small" hauser.multi_hauser.deploy
   first_small=$FIRST_S noop_small=$NOOP_S
-  add_row "multi_hauser deploy" "$small" "$FIRST_S" "$NOOP_S" "$(noop_remark "$NOOP_CHANGED")"
+  add_row "multi_hauser deploy" "$small" "$FIRST_S" "$NOOP_S" "$REMARK"
   first_and_noop "mh-bench-deploy-$large" 2331 "$large" hauser.multi_hauser.deploy
-  add_row "multi_hauser deploy" "$large" "$FIRST_S" "$NOOP_S" "$(noop_remark "$NOOP_CHANGED")"
+  add_row "multi_hauser deploy" "$large" "$FIRST_S" "$NOOP_S" "$REMARK"
   first_ratio=$(ratio "$FIRST_S" "$first_small") noop_ratio=$(ratio "$NOOP_S" "$noop_small")
-  add_note "$(printf 'ratio %s/%s (targets: no-op <= 1.5, first <= 2)   first %s (%s)  no-op %s (%s)' \
+  add_note "$(printf 'ratio %s/%s (targets: no-op <= 1.5, first <= 2)   first %s%s  no-op %s%s' \
     "$large" "$small" "$first_ratio" "$(within "$first_ratio" 2)" "$noop_ratio" "$(within "$noop_ratio" 1.5)")"
   task_table "where the deploy's time goes (profile_tasks, s; tasks over 0.3 s in some run)" \
-    "mh-bench-deploy-$small-first" "mh-bench-deploy-$small-noop" \
-    "mh-bench-deploy-$large-first" "mh-bench-deploy-$large-noop"
+    "$small first=mh-bench-deploy-$small-first" "$small no-op=mh-bench-deploy-$small-noop" \
+    "$large first=mh-bench-deploy-$large-first" "$large no-op=mh-bench-deploy-$large-noop"
 }
 
 bench_naive() {
   local orgs=$MH_BENCH_NAIVE
   first_and_noop "mh-bench-naive-$orgs" 2332 "$orgs" "$MH_REPO/tests/bench/naive.yml"
-  add_row "naive template loop" "$orgs" "$FIRST_S" "$NOOP_S" "$(noop_remark "$NOOP_CHANGED")"
+  add_row "naive template loop" "$orgs" "$FIRST_S" "$NOOP_S" "$REMARK"
   add_note "(naive: $((2 * orgs)) directories, $((2 * orgs)) templated files, one loop item each)"
   task_table "where the naive play's time goes (profile_tasks, s; tasks over 0.3 s in some run)" \
-    "mh-bench-naive-$orgs-first" "mh-bench-naive-$orgs-noop"
+    "$orgs first=mh-bench-naive-$orgs-first" "$orgs no-op=mh-bench-naive-$orgs-noop"
 }
 
 # --- main ---------------------------------------------------------------------------------------
@@ -214,3 +243,5 @@ done
 
 print_table
 printf '\nlogs: %s\n' "$MH_BENCH_LOGS"
+# Timing never fails the command; a playbook run that failed does.
+[[ $BENCH_FAILED -eq 0 ]] || die "a playbook run failed (see the table and the logs)"
