@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Benchmark figures, from a fresh Debian 12 machine (as root): wall-clock seconds, printed, never
-# asserted (this is no part of the test suite).
+# Benchmark figures, from a fresh Debian 12 machine (as root): wall-clock seconds of playbook runs
+# over real SSH, with the CPU seconds they cost on the controller and in the VM beside them (the
+# machine may be busy with other work: CPU seconds hardly notice, wall-clock seconds do). Printed,
+# never asserted: this is no part of the test suite.
 #   tests/harness/bench.sh                every section
 #   tests/harness/bench.sh deploy naive   only the named sections (setup always runs)
 # Sections:
@@ -15,9 +17,6 @@
 # (default $MH_CACHE/bench-logs, emptied at each start) and each section prints where the time
 # went, task by task. Each VM container (mh-bench-*, sshd on 127.0.0.1:2330-2339) is removed as
 # soon as its figures are taken, and on exit.
-# MH_BENCH_SUPERVISOR_NOFILE=N gives supervisor.service on each VM a LimitNOFILE=N drop-in before
-# the deploy (supervisord holds 3 descriptors per program: with systemd's soft limit of 1024 it
-# cannot spawn more than about 340); the table says so when it is set.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 SECTIONS=(keyfile deploy naive)
@@ -25,7 +24,6 @@ MH_BENCH_SMALL=${MH_BENCH_SMALL:-10}
 MH_BENCH_LARGE=${MH_BENCH_LARGE:-500}
 MH_BENCH_NAIVE=${MH_BENCH_NAIVE:-100}
 MH_BENCH_LOGS=${MH_BENCH_LOGS:-$MH_CACHE/bench-logs}
-MH_BENCH_SUPERVISOR_NOFILE=${MH_BENCH_SUPERVISOR_NOFILE:-}
 
 MH_WORK=$(mktemp -d "${TMPDIR:-/tmp}/multi-hauser-bench.XXXXXX")
 BENCH_VMS=() BENCH_FAILED=0
@@ -57,6 +55,10 @@ ratio() {  # ratio A B: A/B, or n/a when a run failed
   if [[ $1 =~ ^[0-9.]+$ && $2 =~ ^[0-9.]+$ ]]; then awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'
   else printf 'n/a'; fi
 }
+cpu_total() {  # cpu_total A+B: the sum, or n/a
+  if [[ $1 =~ ^[0-9.]+\+[0-9.]+$ ]]; then awk -v a="${1%+*}" -v b="${1#*+}" 'BEGIN { printf "%.1f", a + b }'
+  else printf 'n/a'; fi
+}
 within() {  # within RATIO TARGET: met, MISSED, or nothing for n/a
   [[ $1 == n/a ]] || awk -v r="$1" -v t="$2" 'BEGIN { print (r <= t ? " (met)" : " (MISSED)") }'
 }
@@ -82,10 +84,6 @@ start_bench_vm() {
   log "starting VM $name (127.0.0.1:$port)"
   BENCH_VMS+=("$name")
   start_vm "$name" "$port" "$MH_VM_IMAGE_DEBIAN12" "$dir"
-  if [[ -n $MH_BENCH_SUPERVISOR_NOFILE ]]; then
-    docker exec "$name" sh -c "mkdir -p /etc/systemd/system/supervisor.service.d && printf '[Service]\nLimitNOFILE=%s\n' \
-      '$MH_BENCH_SUPERVISOR_NOFILE' > /etc/systemd/system/supervisor.service.d/bench-nofile.conf"
-  fi
   printf 'multi_hauser:\n  hosts:\n    %s: %s\n' "$name" "$(vm_host_vars "$port" "$dir")" > "$dir/inventory.yml"
 }
 
@@ -106,23 +104,23 @@ multi_hauser_cache_dir: $1/controller-cache
 EOF
 }
 
-# timed_playbook LABEL ARGS...: ansible-playbook ARGS, its output in $MH_BENCH_LOGS/LABEL.log;
-# sets RUN_SECONDS (wall clock, or "failed"), RUN_ERROR (the first error line of a failed run),
-# RUN_CHANGED (the recap's changed= over all hosts) and RUN_LOAD (the machine's 1-minute load
-# average at the end: other work on the machine skews the figures). A failed run is reported in
-# the table, not fatal at once: the other figures are still worth having (the command fails at the
-# end).
+# timed_playbook LABEL VM ARGS...: ansible-playbook ARGS (against the VM container VM), its output
+# in $MH_BENCH_LOGS/LABEL.log. Sets RUN_SECONDS (wall clock, or "failed"), RUN_CPU (CPU seconds,
+# "controller+VM", see tests/bench/timed_run.py), RUN_ERROR (the first error line of a failed
+# run), RUN_CHANGED (the recap's changed= over all hosts) and RUN_LOAD (the machine's 1-minute
+# load average at the end). Wall-clock seconds are the figures; CPU seconds and the load tell how
+# much other work on the machine stretched them. A failed run is reported in the table, not fatal
+# at once: the other figures are still worth having (the command fails at the end).
 timed_playbook() {
-  local label=$1 start end
-  shift
+  local label=$1 vm=$2 rc wall controller_cpu vm_cpu
+  shift 2
   local log_file="$MH_BENCH_LOGS/$label.log"
   log "ansible-playbook $label"
   RUN_ERROR=""
-  start=$(date +%s.%N)
-  if (cd "$MH_WORK" && ansible-playbook "$@") >"$log_file" 2>&1; then
-    end=$(date +%s.%N)
-    RUN_SECONDS=$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.1f", b - a }')
-  else
+  read -r rc wall controller_cpu vm_cpu < <(cd "$MH_WORK" && \
+    python "$MH_REPO/tests/bench/timed_run.py" "$vm" "$log_file" -- ansible-playbook "$@")
+  RUN_SECONDS=$wall RUN_CPU="$controller_cpu+$vm_cpu"
+  if [[ ${rc:-1} -ne 0 ]]; then
     RUN_SECONDS=failed BENCH_FAILED=1
     RUN_ERROR=$(grep -m1 -a -E '^\[ERROR\]|^fatal:' "$log_file" | cut -c1-150 || true)
     tail -n 20 "$log_file" | cut -c1-300 >&2
@@ -130,7 +128,7 @@ timed_playbook() {
   fi
   RUN_CHANGED=$(sed -n 's/.* changed=\([0-9]*\) .*/\1/p' "$log_file" | awk '{ n += $1 } END { print n + 0 }')
   RUN_LOAD=$(cut -d' ' -f1 /proc/loadavg)
-  log "ansible-playbook $label: $RUN_SECONDS s, changed=$RUN_CHANGED, load average $RUN_LOAD"
+  log "ansible-playbook $label: $RUN_SECONDS s (cpu $RUN_CPU s), changed=$RUN_CHANGED, load average $RUN_LOAD"
 }
 
 # settle NAME COUNT: wait (untimed, 300 s at most) until no program on the VM is STARTING or in
@@ -151,21 +149,20 @@ settle() {
 }
 
 # first_and_noop NAME PORT ORGS PLAYBOOK: a fresh VM, ORGS orgs, the playbook twice with the same
-# inputs, then the VM is removed. Sets FIRST_S, NOOP_S and REMARK (the load averages at the end of
-# both runs; what went wrong, if anything).
+# inputs, then the VM is removed. Sets FIRST_S, NOOP_S, FIRST_CPU, NOOP_CPU and REMARK (the CPU
+# seconds and load averages of both runs; what went wrong, if anything).
 first_and_noop() {
   local name=$1 port=$2 orgs=$3 playbook=$4 dir="$MH_WORK/$1" first_load first_error
   mkdir -p "$dir"
   make_keyfile "$orgs" "$dir/keys.csv"
   write_vars "$dir" "$dir/keys.csv"
   start_bench_vm "$name" "$port" "$dir"
-  timed_playbook "$name-first" -i "$dir/inventory.yml" -e "@$dir/vars.yml" "$playbook"
-  FIRST_S=$RUN_SECONDS first_load=$RUN_LOAD first_error=$RUN_ERROR
+  timed_playbook "$name-first" "$name" -i "$dir/inventory.yml" -e "@$dir/vars.yml" "$playbook"
+  FIRST_S=$RUN_SECONDS FIRST_CPU=$RUN_CPU first_load=$RUN_LOAD first_error=$RUN_ERROR
   settle "$name" "$orgs"
-  timed_playbook "$name-noop" -i "$dir/inventory.yml" -e "@$dir/vars.yml" "$playbook"
-  NOOP_S=$RUN_SECONDS
-  REMARK="load $first_load/$RUN_LOAD"
-  [[ -z $MH_BENCH_SUPERVISOR_NOFILE ]] || REMARK+="; supervisor LimitNOFILE=$MH_BENCH_SUPERVISOR_NOFILE"
+  timed_playbook "$name-noop" "$name" -i "$dir/inventory.yml" -e "@$dir/vars.yml" "$playbook"
+  NOOP_S=$RUN_SECONDS NOOP_CPU=$RUN_CPU
+  REMARK="cpu s $FIRST_CPU / $NOOP_CPU, load $first_load / $RUN_LOAD"
   (( SETTLED >= orgs )) || REMARK+="; only $SETTLED of $orgs programs RUNNING after the first run"
   [[ $RUN_CHANGED -eq 0 || $NOOP_S == failed ]] || REMARK+="; the no-op run changed $RUN_CHANGED"
   [[ -z $first_error ]] || REMARK+="; first run: $first_error"
@@ -193,14 +190,17 @@ bench_keyfile() {
 
 bench_deploy() {
   local small=$MH_BENCH_SMALL large=$MH_BENCH_LARGE first_small noop_small first_ratio noop_ratio
+  local first_cpu_small noop_cpu_small
   first_and_noop "mh-bench-deploy-$small" 2330 "$small" hauser.multi_hauser.deploy
-  first_small=$FIRST_S noop_small=$NOOP_S
+  first_small=$FIRST_S noop_small=$NOOP_S first_cpu_small=$(cpu_total "$FIRST_CPU") noop_cpu_small=$(cpu_total "$NOOP_CPU")
   add_row "multi_hauser deploy" "$small" "$FIRST_S" "$NOOP_S" "$REMARK"
   first_and_noop "mh-bench-deploy-$large" 2331 "$large" hauser.multi_hauser.deploy
   add_row "multi_hauser deploy" "$large" "$FIRST_S" "$NOOP_S" "$REMARK"
   first_ratio=$(ratio "$FIRST_S" "$first_small") noop_ratio=$(ratio "$NOOP_S" "$noop_small")
   add_note "$(printf 'ratio %s/%s (targets: no-op <= 1.5, first <= 2)   first %s%s  no-op %s%s' \
     "$large" "$small" "$first_ratio" "$(within "$first_ratio" 2)" "$noop_ratio" "$(within "$noop_ratio" 1.5)")"
+  add_note "$(printf 'ratio %s/%s of CPU seconds (controller+VM; less load-dependent)  first %s  no-op %s' "$large" "$small" \
+    "$(ratio "$(cpu_total "$FIRST_CPU")" "$first_cpu_small")" "$(ratio "$(cpu_total "$NOOP_CPU")" "$noop_cpu_small")")"
   task_table "where the deploy's time goes (profile_tasks, s; tasks over 0.3 s in some run)" \
     "$small first=mh-bench-deploy-$small-first" "$small no-op=mh-bench-deploy-$small-noop" \
     "$large first=mh-bench-deploy-$large-first" "$large no-op=mh-bench-deploy-$large-noop"
