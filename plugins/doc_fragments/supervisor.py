@@ -11,12 +11,10 @@ class ModuleDocFragment(object):
     # How the modules reach supervisord (plugins/module_utils/org_state.py: SUPERVISOR_ARGUMENT_SPEC).
     DOCUMENTATION = r"""
 options:
-  supervisorctl:
-    description: The supervisorctl command.
-    type: path
-    default: /usr/bin/supervisorctl
   supervisor_config:
-    description: supervisord's main config file.
+    description: supervisord's main config file; the module reaches supervisord at the
+      C(serverurl) (with the C(username) and C(password)) of its C([supervisorctl]) section, as
+      C(supervisorctl -c) does.
     type: path
     default: /etc/supervisor/supervisord.conf
 """

@@ -12,7 +12,6 @@ import re
 
 # The modules' options that say how to reach supervisord (documented in doc_fragments/supervisor.py).
 SUPERVISOR_ARGUMENT_SPEC = dict(
-    supervisorctl=dict(type="path", default="/usr/bin/supervisorctl"),
     supervisor_config=dict(type="path", default="/etc/supervisor/supervisord.conf"),
 )
 

@@ -17,18 +17,21 @@ description:
   - Writes each org's working directories, C(config.toml) and supervisord program file, removes the
     programs of orgs no longer listed (keeping their working directories), and applies the
     difference to a running supervisord so that a change touches only the orgs it concerns.
-  - A changed program is re-read and updated (so restarted) with C(supervisorctl update NAME);
-    an org whose config alone changed is restarted; a new org starts; a removed one is stopped.
-    supervisord itself is never restarted or reloaded.
+  - A new org's program is added and started, a removed org's program is stopped and removed, a
+    changed program is replaced, and an org whose config alone changed is restarted; every other
+    org keeps running untouched. supervisord itself is never restarted or reloaded.
+  - All of this goes to supervisord through its XML-RPC interface (the one supervisorctl uses, at
+    the C(serverurl) of the C([supervisorctl]) section of O(supervisor_config)), a few requests in
+    all whatever the number of orgs; the programs that stop are stopped all at once, and the task
+    waits until every program it started is C(RUNNING) (see O(start_timeout)).
   - The files come rendered by the P(hauser.multi_hauser.org_files#filter) filter on the controller,
     so that hundreds of orgs cost one task and one remote round trip. Use it through the
     C(hauser.multi_hauser.multi_hauser) role rather than directly.
 options:
   orgs:
-    description: Every org this host runs, with its rendered files.
+    description: Every org this host runs, with its rendered files. Required with O(stage=all).
     type: list
     elements: dict
-    required: true
     suboptions:
       org_id:
         description: The org id; names the working directory and the program file.
@@ -48,6 +51,11 @@ options:
         type: list
         elements: path
         default: []
+  keep:
+    description: With O(stage=stop), the ids of the orgs this host keeps; every other managed
+      program goes. Required with O(stage=stop).
+    type: list
+    elements: str
   base_dir:
     description: The parent of every org's working directory, which holds its C(config.toml).
     type: path
@@ -91,11 +99,24 @@ options:
   stage:
     description:
       - C(all) does everything above.
-      - C(stop) only stops and removes the programs of orgs no longer listed, so that, when orgs move
+      - C(stop) only stops and removes the programs of orgs not in O(keep), so that, when orgs move
         between hosts, every host can stop what it gives up before any host starts what it takes.
     type: str
     choices: [all, stop]
     default: all
+  start_timeout:
+    description:
+      - Seconds to wait until every program the task started is C(RUNNING), that is has run for
+        its C(startsecs). A program that supervisord gives up on (C(FATAL)) within that time fails
+        the task, naming the org and its log; one still starting at the end is named in a warning.
+      - C(0) does not wait.
+    type: int
+    default: 60
+  stop_timeout:
+    description: Seconds to wait until every program the task stops has stopped (supervisord kills
+      a program after its C(stopwaitsecs)); the task fails naming those still stopping.
+    type: int
+    default: 60
 extends_documentation_fragment:
   - hauser.multi_hauser.supervisor
 attributes:
@@ -164,9 +185,10 @@ import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.hauser.multi_hauser.plugins.module_utils.org_state import SUPERVISOR_ARGUMENT_SPEC, export_delay
+from ansible_collections.hauser.multi_hauser.plugins.module_utils.supervisor_rpc import (
+    ACTIVE_STATES, FAULT_ALREADY_ADDED, FAULT_ALREADY_STARTED, FAULT_NOT_RUNNING, Supervisor, SupervisorError, namespec)
 
 CONFIG_NAME = "config.toml"
-RUNNING_STATES = ("RUNNING", "STARTING", "BACKOFF")
 
 
 def _read(path):
@@ -301,7 +323,10 @@ class Orgs(object):
         With stop_only, only the programs of orgs no longer listed are removed."""
         added, program_changed, config_changed, removed = [], [], [], []
         existing = self.existing
-        wanted = set(org["org_id"] for org in self.params["orgs"])
+        if stop_only:
+            wanted = set(self.params["keep"])
+        else:
+            wanted = set(org["org_id"] for org in self.params["orgs"])
         for org in [] if stop_only else self.params["orgs"]:
             org_id = org["org_id"]
             for path in [os.path.join(self.params["base_dir"], org_id)] + org["dirs"]:
@@ -327,54 +352,121 @@ class Orgs(object):
                     os.unlink(config)  # it holds a key; the working directory stays
         return added, program_changed, config_changed, removed
 
-    def supervisorctl(self, *args):
-        command = [self.params["supervisorctl"], "-c", self.params["supervisor_config"]] + list(args)
-        return self.module.run_command(command)
-
-    def program_states(self):
-        """program name -> state, as supervisorctl status reports them."""
-        rc, out, err = self.supervisorctl("status")
-        if rc not in (0, 3) or "refused connection" in out or "no such file" in out:
-            self.module.fail_json(msg="supervisorctl status failed (rc %d): %s %s" % (rc, out.strip(), err.strip()))
-        states = {}
-        for line in out.splitlines():
-            fields = line.split()
-            if len(fields) >= 2:
-                states[fields[0]] = fields[1]
-        return states
-
-    def run(self, command, org_ids=None):
-        """supervisorctl COMMAND for these orgs' programs (or with no names when None)."""
-        if self.check or org_ids == []:
-            return
-        names = [self.params["program_prefix"] + org_id for org_id in org_ids or ()]
-        rc, out, err = self.supervisorctl(command, *names)
-        if rc != 0 or "ERROR" in out:
-            self.module.fail_json(msg="supervisorctl %s failed (rc %d): %s %s" % (command, rc, out.strip(), err.strip()))
-
     def apply(self, added, program_changed, config_changed, removed, start_stopped):
-        """Returns the orgs that were not running and got started (if start_stopped)."""
-        can_talk = os.path.exists(self.params["supervisorctl"])
-        if not can_talk:
-            if self.check:
-                return []
-            self.module.fail_json(msg="%s not found: is supervisor installed?" % self.params["supervisorctl"])
-        updates = added + program_changed + removed
-        if updates:
-            self.run("reread")
-            self.run("update", updates)
-        self.run("restart", config_changed)
-        if not start_stopped:
+        """Applies the changed files to supervisord: stops what goes or restarts, all at once; then
+        removes, adds and starts in one request; then waits until what started runs. Returns the
+        orgs that were not running and got started (if start_stopped)."""
+        prefix = self.params["program_prefix"]
+        moving = set(added + program_changed + config_changed + removed)
+        if not (moving or start_stopped):
             return []
-        states = self.program_states()
-        moving = set(updates + config_changed)
+        if not os.path.exists(self.params["supervisor_config"]):
+            if self.check:
+                return []  # check mode on a fresh host: supervisor is not installed yet
+            self.module.fail_json(msg="%s not found: is supervisor installed?" % self.params["supervisor_config"])
+        try:
+            supervisor = Supervisor(self.params["supervisor_config"])
+            processes = supervisor.processes()
+        except SupervisorError as error:
+            self.module.fail_json(msg=str(error))
         stopped = sorted(
             org["org_id"] for org in self.params["orgs"]
             if org["org_id"] not in moving
-            and states.get(self.params["program_prefix"] + org["org_id"], "RUNNING") not in RUNNING_STATES
-        )
-        self.run("start", stopped)
+            and processes.get(prefix + org["org_id"], {}).get("statename") not in ACTIVE_STATES
+        ) if start_stopped else []  # stopped, exited, given up, or not loaded in supervisord at all
+        if self.check or not (moving or stopped):
+            return stopped
+        try:
+            self._apply(supervisor, processes, added, program_changed, config_changed, removed, stopped)
+        except SupervisorError as error:
+            self.module.fail_json(msg=str(error))
         return stopped
+
+    def _apply(self, supervisor, processes, added, program_changed, config_changed, removed, stopped):
+        prefix = self.params["program_prefix"]
+        ours = set(prefix + org_id for org_id in added + program_changed + removed + stopped)
+        groups_added, groups_changed, groups_removed = [
+            [group for group in groups if group in ours] for groups in supervisor.call("reloadConfig")[0]]
+        # Stop every program that goes, changes or restarts, all at once, and wait for all of them.
+        to_stop = groups_removed + groups_changed + [prefix + org_id for org_id in config_changed]
+        to_stop = [group for group in to_stop if processes.get(group, {}).get("statename") in ACTIVE_STATES]
+        calls = [("stopProcess", (namespec(group), False)) for group in to_stop]
+        failed = self._failures(calls, supervisor.multicall(calls), FAULT_NOT_RUNNING)
+        if failed:
+            self.module.fail_json(msg="supervisord could not stop: %s" % "; ".join(
+                "%s (%s)" % (name, why) for name, (_, why) in sorted(failed.items())))
+        still = supervisor.wait(to_stop, lambda info: info["statename"] not in ACTIVE_STATES, self.params["stop_timeout"])
+        if still:
+            self.module.fail_json(msg="still stopping after %d s: %s" % (self.params["stop_timeout"], ", ".join(sorted(still))))
+        # Then remove, add and start, in one request.
+        to_start = groups_changed + groups_added + [prefix + org_id for org_id in config_changed + stopped]
+        to_start = sorted(set(to_start), key=to_start.index)
+        calls = ([("removeProcessGroup", (group,)) for group in groups_removed + groups_changed]
+                 + [("addProcessGroup", (group,)) for group in groups_changed + groups_added]
+                 + [("startProcess", (namespec(group), False)) for group in to_start])
+        results = supervisor.multicall(calls)
+        failed = self._failures(calls, results, FAULT_ALREADY_ADDED, FAULT_ALREADY_STARTED)
+        # One program that cannot start must not hide how the others fare: wait for them first.
+        problems = ["supervisord could not %s %s: %s" % (method, name, why)
+                    for name, (method, why) in sorted(failed.items())]
+        problems += self.wait_started(supervisor, [group for group in to_start if group not in failed])
+        if problems:
+            self.module.fail_json(msg="; ".join(problems))
+
+    @staticmethod
+    def _failures(calls, results, *harmless):
+        """(program, (method, fault string)) for each call that failed for a reason not in harmless."""
+        failed = {}
+        for (method, args), result in zip(calls, results):
+            if isinstance(result, tuple) and result[0] not in harmless:
+                failed[args[0].split(":")[0]] = (method, result[1])
+        return failed
+
+    def wait_started(self, supervisor, groups):
+        """Waits until each of these programs is RUNNING (past its startsecs) or has given up
+        (FATAL); returns what to say of those that gave up, warns about those still starting."""
+        timeout = self.params["start_timeout"]
+        if not groups or timeout <= 0:
+            return []
+        pending = supervisor.wait(groups, lambda info: info["statename"] in ("RUNNING", "FATAL"), timeout)
+        infos = supervisor.processes()
+        prefix = self.params["program_prefix"]
+        fatal = sorted(group for group in groups if infos.get(group, {}).get("statename") == "FATAL")
+        if pending:
+            self.module.warn("%d org(s) not yet RUNNING after %d s (multi_hauser_start_timeout): %s" % (
+                len(pending), timeout, ", ".join(sorted(group[len(prefix):] for group in pending))))
+        if not fatal:
+            return []
+        return ["hauser could not start for %d org(s); supervisord gave up (FATAL): %s" % (
+            len(fatal), "; ".join("%s (%s; its log: %s)" % (group[len(prefix):], infos[group].get("spawnerr") or
+                                                             infos[group].get("description") or "exited",
+                                                             infos[group].get("stdout_logfile") or "-")
+                                  for group in fatal))]
+
+
+class OrgsModule(AnsibleModule):
+    """AnsibleModule, but logging and returning its arguments in short: the rendered files by count.
+
+    AnsibleModule would search the text of every rendered file for every hidden value (each
+    config and each key), a cost that grows with the square of the orgs (seconds at 1,000), and
+    would return the files, keys masked, to the controller for nothing."""
+
+    def summary(self):
+        params = dict((name, value) for name, value in self.params.items() if name not in ("orgs", "secrets"))
+        params["orgs"] = ["%s (files not shown)" % org["org_id"] for org in self.params["orgs"] or ()]
+        params["secrets"] = "%d values, not shown" % len(self.params["secrets"] or ())
+        return params
+
+    def _log_invocation(self):
+        self.log("Invoked with %d orgs, stage %s" % (len(self.params["orgs"] or ()), self.params["stage"]))
+
+    def exit_json(self, **kwargs):
+        kwargs.setdefault("invocation", {"module_args": self.summary()})
+        AnsibleModule.exit_json(self, **kwargs)
+
+    def fail_json(self, msg, **kwargs):
+        kwargs.setdefault("invocation", {"module_args": self.summary()})
+        AnsibleModule.fail_json(self, msg, **kwargs)
 
 
 def main():
@@ -384,9 +476,10 @@ def main():
         program=dict(type="str", required=True),
         dirs=dict(type="list", elements="path", default=[]),
     )
-    module = AnsibleModule(
+    module = OrgsModule(
         argument_spec=dict(
-            orgs=dict(type="list", elements="dict", required=True, options=org_spec),
+            orgs=dict(type="list", elements="dict", options=org_spec),
+            keep=dict(type="list", elements="str"),
             base_dir=dict(type="path", required=True),
             program_dir=dict(type="path", required=True),
             program_prefix=dict(type="str", required=True),
@@ -397,10 +490,15 @@ def main():
             secret_keys=dict(type="list", elements="str", default=["FsApiToken", "Password"], no_log=False),
             restart_all=dict(type="bool", default=False),
             stage=dict(type="str", default="all", choices=["all", "stop"]),
+            start_timeout=dict(type="int", default=60),
+            stop_timeout=dict(type="int", default=60),
             **SUPERVISOR_ARGUMENT_SPEC
         ),
+        required_if=[("stage", "all", ["orgs"]), ("stage", "stop", ["keep"])],
         supports_check_mode=True,
     )
+    if module.params["orgs"] is None:
+        module.params["orgs"] = []
     orgs = Orgs(module)
     existing = sorted(orgs.existing)
     stop_only = module.params["stage"] == "stop"

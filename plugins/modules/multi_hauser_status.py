@@ -14,7 +14,7 @@ short_description: Report the state of every org's hauser on a host
 version_added: 1.0.0
 author: multi_hauser contributors (!UNKNOWN)
 description:
-  - Reads C(supervisorctl status), each org's ExportDelay from its C(config.toml) and the last line
+  - Reads the state of every org's program from supervisord (as C(supervisorctl status) shows it), each org's ExportDelay from its C(config.toml) and the last line
     of its log, in one round trip. Never returns anything else from the config, which holds a key.
   - Used by the C(hauser.multi_hauser.status) playbook.
 options:
@@ -80,9 +80,9 @@ import re
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.hauser.multi_hauser.plugins.module_utils.org_state import SUPERVISOR_ARGUMENT_SPEC, export_delay
+from ansible_collections.hauser.multi_hauser.plugins.module_utils.supervisor_rpc import Supervisor, SupervisorError
 
-_STATUS_LINE = re.compile(r"^(\S+)\s+(\S+)\s*(.*)$")
-_RUNNING_DETAIL = re.compile(r"pid (\d+), uptime (\S+)")
+_RUNNING_DETAIL = re.compile(r"^pid \d+, uptime (.+)$")
 
 
 def last_line(path, tail_bytes=4096):
@@ -108,23 +108,23 @@ def main():
         supports_check_mode=True,
     )
     params = module.params
-    if not os.path.exists(params["supervisorctl"]):
+    if not os.path.exists(params["supervisor_config"]):
         module.exit_json(changed=False, orgs=[], msg="supervisor is not installed")
-    rc, out, err = module.run_command([params["supervisorctl"], "-c", params["supervisor_config"], "status"])
-    if rc not in (0, 3):
-        module.fail_json(msg="supervisorctl status failed (rc %d): %s %s" % (rc, out.strip(), err.strip()))
+    try:
+        processes = Supervisor(params["supervisor_config"]).processes()
+    except SupervisorError as error:
+        module.fail_json(msg=str(error))
     orgs = []
-    for line in out.splitlines():
-        match = _STATUS_LINE.match(line)
-        if not match or not match.group(1).startswith(params["program_prefix"]):
+    for name, info in processes.items():
+        if info["group"] != name or not name.startswith(params["program_prefix"]):
             continue
-        org_id = match.group(1)[len(params["program_prefix"]):]
-        running = _RUNNING_DETAIL.search(match.group(3))
+        org_id = name[len(params["program_prefix"]):]
+        running = _RUNNING_DETAIL.match(info.get("description") or "")
         orgs.append(dict(
             org_id=org_id,
-            state=match.group(2),
-            pid=int(running.group(1)) if running else 0,
-            uptime=running.group(2) if running else "-",
+            state=info["statename"],
+            pid=int(info.get("pid") or 0),
+            uptime=running.group(1) if running else "-",
             export_delay=export_delay(os.path.join(params["base_dir"], org_id, "config.toml")) or "-",
             last_log_line=last_line(os.path.join(params["log_dir"], org_id + ".log")),
         ))
