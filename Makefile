@@ -8,5 +8,5 @@ test:  ## the whole test suite: unit tests, ansible-lint, ansible-test sanity, a
 demo:  ## deploy 3 example orgs to a throwaway Debian 12 VM container over SSH, then print the status
 	bash tests/harness/demo.sh
 
-bench:  ## benchmark figures (printed, never asserted): deploy at 10 and 500 orgs, a naive baseline
+bench:  ## benchmark figures (printed, never asserted): deploy at 10 and 500 orgs, a naive baseline, the image (build, size, run to RUNNING), 1 host against 3
 	bash tests/harness/bench.sh

@@ -1,11 +1,12 @@
-"""Run a command and print its wall-clock seconds and the CPU seconds it cost, here and in a container.
+"""Run a command and print its wall-clock seconds and the CPU seconds it cost, here and in containers.
 
-Run: python tests/bench/timed_run.py CONTAINER LOG -- COMMAND...
-Prints one line, "RC WALL CONTROLLER_CPU VM_CPU" (seconds, VM_CPU "n/a" when the container's
-cgroup is not found), and writes the command's output to LOG. CONTROLLER_CPU is the user and
-system time of the command and everything it waited for (ansible-playbook, its workers, ssh);
-VM_CPU is what the container's cgroup used meanwhile (the modules, supervisord, the programs it
-starts). CPU seconds hardly depend on what else the machine runs; wall-clock seconds do.
+Run: python tests/bench/timed_run.py CONTAINER[,CONTAINER...] LOG -- COMMAND...
+Prints one line, "RC WALL CONTROLLER_CPU VM_CPU" (seconds, VM_CPU "n/a" when a container's cgroup
+is not found, or when CONTAINER is "-": no container), and writes the command's output to LOG.
+CONTROLLER_CPU is the user and system time of the command and everything it waited for
+(ansible-playbook, its workers, ssh); VM_CPU is what the containers' cgroups used meanwhile, summed
+over the comma-separated containers (the modules, supervisord, the programs it starts). CPU
+seconds hardly depend on what else the machine runs; wall-clock seconds do.
 """
 
 import glob
@@ -26,6 +27,17 @@ def cgroup_reader(container):
     return lambda: None
 
 
+def cgroups_reader(containers):
+    """A function returning the CPU seconds so far of every container summed, or None ("-": none)."""
+    readers = [cgroup_reader(name) for name in containers.split(",") if name and name != "-"]
+
+    def total():
+        seconds = [reader() for reader in readers]
+        return None if not seconds or None in seconds else sum(seconds)
+
+    return total
+
+
 def _read(path):
     with open(path, encoding="ascii") as handle:
         return handle.read()
@@ -33,9 +45,9 @@ def _read(path):
 
 def main(argv):
     if len(argv) < 4 or argv[2] != "--":
-        sys.exit("usage: timed_run.py CONTAINER LOG -- COMMAND...")
-    container, log, command = argv[0], argv[1], argv[3:]
-    vm_cpu = cgroup_reader(container)
+        sys.exit("usage: timed_run.py CONTAINER[,CONTAINER...] LOG -- COMMAND...")
+    containers, log, command = argv[0], argv[1], argv[3:]
+    vm_cpu = cgroups_reader(containers)
     before, vm_before, start = resource.getrusage(resource.RUSAGE_CHILDREN), vm_cpu(), time.time()
     with open(log, "w", encoding="utf-8") as out:
         rc = subprocess.call(command, stdout=out, stderr=subprocess.STDOUT)

@@ -11,25 +11,44 @@
 #            first run then no-op run, with MH_BENCH_SMALL (10) and MH_BENCH_LARGE (500) orgs
 #   naive    tests/bench/naive.yml (one template task per file, looped) with MH_BENCH_NAIVE (100)
 #            orgs, first run then no-op run: the per-file round trips the role avoids
+#   image    the container image: ansible-playbook hauser.multi_hauser.build_image as the image
+#            tests build it (its seconds, the image's size), then docker run with a key file of
+#            MH_BENCH_IMAGE_SMALL (10) and MH_BENCH_IMAGE_LARGE (100) orgs until every org's
+#            program is RUNNING, docker stop's seconds and the container's exit code
+#   multihost  deploy over SSH, first run then no-op run: one VM with MH_BENCH_MULTI /
+#            MH_BENCH_MULTI_HOSTS (300 / 3 = 100) orgs, against MH_BENCH_MULTI_HOSTS VMs in one
+#            inventory with MH_BENCH_MULTI orgs spread over them (handled in parallel: the
+#            ratio should stay close to 1)
 # A section is a function bench_NAME that adds rows to the table (add_row, add_note) and may
 # print its own details after it (add_detail); add one to SECTIONS to have it run by default.
 # Every run has the ansible.posix.profile_tasks callback on; the logs stay in $MH_BENCH_LOGS
 # (default $MH_CACHE/bench-logs, emptied at each start) and each section prints where the time
-# went, task by task. Each VM container (mh-bench-*, sshd on 127.0.0.1:2330-2339) is removed as
-# soon as its figures are taken, and on exit.
+# went, task by task. Each VM container (mh-bench-*, sshd on 127.0.0.1:2330-2339), and each
+# container and image of the image section (mh-bench-*), is removed as soon as its figures are
+# taken, and on exit.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-SECTIONS=(keyfile deploy naive)
+SECTIONS=(keyfile deploy naive image multihost)
 MH_BENCH_SMALL=${MH_BENCH_SMALL:-10}
 MH_BENCH_LARGE=${MH_BENCH_LARGE:-500}
 MH_BENCH_NAIVE=${MH_BENCH_NAIVE:-100}
+MH_BENCH_IMAGE_SMALL=${MH_BENCH_IMAGE_SMALL:-10}
+MH_BENCH_IMAGE_LARGE=${MH_BENCH_IMAGE_LARGE:-100}
+MH_BENCH_MULTI=${MH_BENCH_MULTI:-300}
+MH_BENCH_MULTI_HOSTS=${MH_BENCH_MULTI_HOSTS:-3}
 MH_BENCH_LOGS=${MH_BENCH_LOGS:-$MH_CACHE/bench-logs}
 
 MH_WORK=$(mktemp -d "${TMPDIR:-/tmp}/multi-hauser-bench.XXXXXX")
-BENCH_VMS=() BENCH_FAILED=0
+BENCH_VMS=() BENCH_IMAGES=() BENCH_FAILED=0
 cleanup() {
-  local name
+  local name builders
   for name in "${BENCH_VMS[@]}"; do docker rm --force "$name" >/dev/null 2>&1 || true; done
+  for name in "${BENCH_IMAGES[@]}"; do
+    # an interrupted build_image may leave its builder container, labelled with the image's name
+    mapfile -t builders < <(docker ps --all --quiet --filter "label=hauser.multi_hauser.builder=$name" 2>/dev/null || true)
+    [[ ${#builders[@]} -eq 0 ]] || docker rm --force "${builders[@]}" >/dev/null 2>&1 || true
+    docker image rm --force "$name" >/dev/null 2>&1 || true
+  done
   stop_release_server
   rm -rf "$MH_WORK"
 }
@@ -77,14 +96,15 @@ PY
   chmod 0600 "$2"
 }
 
-# start_bench_vm NAME PORT DIR: a fresh Debian 12 VM, with its inventory (group multi_hauser) and
-# the deploy variables in DIR.
+# start_bench_vm NAME PORT DIR: a fresh Debian 12 VM, added to the inventory DIR/inventory.yml
+# (group multi_hauser; made with this VM alone if missing). The deploy variables are in DIR.
 start_bench_vm() {
   local name=$1 port=$2 dir=$3
   log "starting VM $name (127.0.0.1:$port)"
   BENCH_VMS+=("$name")
   start_vm "$name" "$port" "$MH_VM_IMAGE_DEBIAN12" "$dir"
-  printf 'multi_hauser:\n  hosts:\n    %s: %s\n' "$name" "$(vm_host_vars "$port" "$dir")" > "$dir/inventory.yml"
+  [[ -f $dir/inventory.yml ]] || printf 'multi_hauser:\n  hosts:\n' > "$dir/inventory.yml"
+  printf '    %s: %s\n' "$name" "$(vm_host_vars "$port" "$dir")" >> "$dir/inventory.yml"
 }
 
 remove_bench_vm() {
@@ -104,21 +124,22 @@ multi_hauser_cache_dir: $1/controller-cache
 EOF
 }
 
-# timed_playbook LABEL VM ARGS...: ansible-playbook ARGS (against the VM container VM), its output
-# in $MH_BENCH_LOGS/LABEL.log. Sets RUN_SECONDS (wall clock, or "failed"), RUN_CPU (CPU seconds,
-# "controller+VM", see tests/bench/timed_run.py), RUN_ERROR (the first error line of a failed
+# timed_playbook LABEL VMS ARGS...: ansible-playbook ARGS (against the VM containers VMS, comma-
+# separated; "-" for none), its output in $MH_BENCH_LOGS/LABEL.log. Sets RUN_SECONDS (wall clock,
+# or "failed"), RUN_CPU (CPU seconds, "controller+VM", the VMs' summed, "n/a" for none; see
+# tests/bench/timed_run.py), RUN_ERROR (the first error line of a failed
 # run), RUN_CHANGED (the recap's changed= over all hosts) and RUN_LOAD (the machine's 1-minute
 # load average at the end). Wall-clock seconds are the figures; CPU seconds and the load tell how
 # much other work on the machine stretched them. A failed run is reported in the table, not fatal
 # at once: the other figures are still worth having (the command fails at the end).
 timed_playbook() {
-  local label=$1 vm=$2 rc wall controller_cpu vm_cpu
+  local label=$1 vms=$2 rc wall controller_cpu vm_cpu
   shift 2
   local log_file="$MH_BENCH_LOGS/$label.log"
   log "ansible-playbook $label"
   RUN_ERROR=""
   read -r rc wall controller_cpu vm_cpu < <(cd "$MH_WORK" && \
-    python "$MH_REPO/tests/bench/timed_run.py" "$vm" "$log_file" -- ansible-playbook "$@")
+    python "$MH_REPO/tests/bench/timed_run.py" "$vms" "$log_file" -- ansible-playbook "$@")
   RUN_SECONDS=$wall RUN_CPU="$controller_cpu+$vm_cpu"
   if [[ ${rc:-1} -ne 0 ]]; then
     RUN_SECONDS=failed BENCH_FAILED=1
@@ -148,26 +169,58 @@ settle() {
   (( SETTLED >= count )) || log "warning: only $SETTLED of $count programs are RUNNING"
 }
 
-# first_and_noop NAME PORT ORGS PLAYBOOK: a fresh VM, ORGS orgs, the playbook twice with the same
-# inputs, then the VM is removed. Sets FIRST_S, NOOP_S, FIRST_CPU, NOOP_CPU and REMARK (the CPU
-# seconds and load averages of both runs; what went wrong, if anything).
+# hauser_programs NAME [STATE]: how many hauser programs (hauser-ORG, in a group or not)
+# supervisord in the container NAME lists (in STATE only, if given); 0 while it does not answer.
+# supervisorctl exits non-zero while any program is not RUNNING: its output still counts.
+hauser_programs() {
+  docker exec "$1" supervisorctl status 2>/dev/null | awk -v state="${2:-}" '
+    { name = $1; sub(/.*:/, "", name) }
+    name ~ /^hauser-/ && (state == "" || $2 == state) { count++ }
+    END { print count + 0 }' || true
+}
+
+# first_and_noop NAME PORT[,PORT...] ORGS PLAYBOOK: fresh VMs (one per port: NAME for one port,
+# NAME-1, NAME-2... for several, all in one inventory), ORGS orgs in all, the playbook twice with
+# the same inputs, then the VMs are removed. Sets FIRST_S, NOOP_S, FIRST_CPU, NOOP_CPU (the VMs'
+# CPU summed), VM_ORGS (the hauser programs each VM got from the first run, "a/b/c") and REMARK
+# (the CPU seconds and load averages of both runs; what went wrong, if anything).
 first_and_noop() {
-  local name=$1 port=$2 orgs=$3 playbook=$4 dir="$MH_WORK/$1" first_load first_error
+  local name=$1 orgs=$3 playbook=$4 dir="$MH_WORK/$1" first_load first_error vm count settled=0
+  local ports vms=()
+  IFS=, read -r -a ports <<< "$2"
   mkdir -p "$dir"
   make_keyfile "$orgs" "$dir/keys.csv"
   write_vars "$dir" "$dir/keys.csv"
-  start_bench_vm "$name" "$port" "$dir"
-  timed_playbook "$name-first" "$name" -i "$dir/inventory.yml" -e "@$dir/vars.yml" "$playbook"
+  if [[ ${#ports[@]} -eq 1 ]]; then
+    vms=("$name")
+  else
+    for (( count = 1; count <= ${#ports[@]}; count++ )); do vms+=("$name-$count"); done
+  fi
+  for (( count = 0; count < ${#ports[@]}; count++ )); do
+    start_bench_vm "${vms[count]}" "${ports[count]}" "$dir"
+  done
+  local vm_list
+  vm_list=$(IFS=,; printf '%s' "${vms[*]}")
+  timed_playbook "$name-first" "$vm_list" -i "$dir/inventory.yml" -e "@$dir/vars.yml" "$playbook"
   FIRST_S=$RUN_SECONDS FIRST_CPU=$RUN_CPU first_load=$RUN_LOAD first_error=$RUN_ERROR
-  settle "$name" "$orgs"
-  timed_playbook "$name-noop" "$name" -i "$dir/inventory.yml" -e "@$dir/vars.yml" "$playbook"
+  VM_ORGS=""
+  for vm in "${vms[@]}"; do
+    # With one VM it runs every org; with several, each runs the share the role gave it.
+    count=$orgs
+    [[ ${#vms[@]} -eq 1 ]] || count=$(hauser_programs "$vm")
+    VM_ORGS+="${VM_ORGS:+/}$count"
+    settle "$vm" "$count"
+    settled=$(( settled + SETTLED ))
+  done
+  SETTLED=$settled
+  timed_playbook "$name-noop" "$vm_list" -i "$dir/inventory.yml" -e "@$dir/vars.yml" "$playbook"
   NOOP_S=$RUN_SECONDS NOOP_CPU=$RUN_CPU
   REMARK="cpu s $FIRST_CPU / $NOOP_CPU, load $first_load / $RUN_LOAD"
   (( SETTLED >= orgs )) || REMARK+="; only $SETTLED of $orgs programs RUNNING after the first run"
   [[ $RUN_CHANGED -eq 0 || $NOOP_S == failed ]] || REMARK+="; the no-op run changed $RUN_CHANGED"
   [[ -z $first_error ]] || REMARK+="; first run: $first_error"
   [[ -z $RUN_ERROR ]] || REMARK+="; no-op run: $RUN_ERROR"
-  remove_bench_vm "$name"
+  for vm in "${vms[@]}"; do remove_bench_vm "$vm"; done
 }
 
 # task_table TITLE COLUMN=RUN...: where the time went, per task, from the logs of the runs
@@ -177,6 +230,64 @@ task_table() {
   for run in "$@"; do args+=("${run%%=*}=$MH_BENCH_LOGS/${run#*=}.log"); done
   add_detail "$title
 $(python "$MH_REPO/tests/bench/task_times.py" --min 0.3 "${args[@]}")"
+}
+
+# The image section's: the image it builds, and how long a container may take to run every org.
+MH_BENCH_IMAGE_NAME=mh-bench-multi-hauser:bench
+MH_BENCH_IMAGE_TIMEOUT=180
+
+now_us() { printf '%s' "${EPOCHREALTIME//[!0-9]/}"; }  # microseconds since the epoch
+seconds_since() { awk -v a="$1" -v b="$(now_us)" 'BEGIN { printf "%.1f", (b - a) / 1e6 }'; }
+
+# image_run ORGS: docker run of the built image with a key file of ORGS orgs, as the image tests
+# run it (--network none, the key file read-only at /secrets/keys.csv), polled every 0.15 s until
+# every org's program is RUNNING ($MH_BENCH_IMAGE_TIMEOUT s at most); then docker stop, and the
+# container is removed (its docker logs stay in $MH_BENCH_LOGS/NAME.log). Sets RUN_S (seconds
+# from docker run to all RUNNING, or "failed"), STOP_S (docker stop's seconds, or "-"),
+# EXIT_CODE (the container's after the stop) and REMARK. A container that never runs every org,
+# or exits other than 0, fails the command at the end.
+image_run() {
+  local orgs=$1 name="mh-bench-image-$1" keys="$MH_WORK/image/keys-$1.csv" start running=0 state
+  make_keyfile "$orgs" "$keys"
+  chmod 0644 "$keys"  # as the image tests write theirs
+  docker rm --force "$name" >/dev/null 2>&1 || true
+  BENCH_VMS+=("$name")
+  RUN_S=failed STOP_S=- EXIT_CODE=- REMARK=""
+  log "docker run $name ($orgs orgs)"
+  start=$(now_us)
+  if docker run --detach --name "$name" --network none --volume "$keys:/secrets/keys.csv:ro" \
+    "$MH_BENCH_IMAGE_NAME" >/dev/null; then
+    while :; do
+      running=$(hauser_programs "$name" RUNNING)
+      if (( running == orgs )); then RUN_S=$(seconds_since "$start"); break; fi
+      if (( running == 0 )); then  # supervisord not up yet, or the container is gone
+        state=$(docker inspect --format '{{.State.Status}}' "$name" 2>/dev/null || printf 'gone')
+        if [[ $state != running ]]; then REMARK="the container is $state before every org ran"; break; fi
+      fi
+      if (( $(now_us) - start > MH_BENCH_IMAGE_TIMEOUT * 1000000 )); then
+        REMARK="only $running of $orgs programs RUNNING after $MH_BENCH_IMAGE_TIMEOUT s"; break
+      fi
+      sleep 0.15
+    done
+  else
+    REMARK="docker run failed"
+  fi
+  log "$name: all RUNNING after $RUN_S s${REMARK:+ ($REMARK)}"
+  if [[ $(docker inspect --format '{{.State.Running}}' "$name" 2>/dev/null) == true ]]; then
+    start=$(now_us)
+    docker stop "$name" >/dev/null 2>&1 || REMARK+="${REMARK:+; }docker stop failed"
+    STOP_S=$(seconds_since "$start")
+  fi
+  EXIT_CODE=$(docker inspect --format '{{.State.ExitCode}}' "$name" 2>/dev/null || printf '?')
+  docker logs "$name" > "$MH_BENCH_LOGS/$name.log" 2>&1 || true
+  remove_bench_vm "$name"
+  log "$name: docker stop $STOP_S s, exit code $EXIT_CODE (docker logs: $MH_BENCH_LOGS/$name.log)"
+  if [[ $RUN_S == failed || $EXIT_CODE != 0 ]]; then
+    BENCH_FAILED=1
+    tail -n 20 "$MH_BENCH_LOGS/$name.log" | cut -c1-300 >&2
+  fi
+  [[ $EXIT_CODE == 0 ]] || EXIT_CODE+=" (MISSED: expected 0)"
+  REMARK="docker stop $STOP_S s, exit code $EXIT_CODE, load $(cut -d' ' -f1 /proc/loadavg)${REMARK:+; $REMARK}"
 }
 
 # --- sections -----------------------------------------------------------------------------------
@@ -215,6 +326,58 @@ bench_naive() {
     "$orgs first=mh-bench-naive-$orgs-first" "$orgs no-op=mh-bench-naive-$orgs-noop"
 }
 
+bench_image() {
+  local image=$MH_BENCH_IMAGE_NAME dir="$MH_WORK/image" size orgs remark
+  mkdir -p "$dir"
+  BENCH_IMAGES+=("$image")
+  docker image rm --force "$image" >/dev/null 2>&1 || true  # left by an aborted run
+  # The image tests' build (tests/integration/conftest.py, fixture image), with a fresh download
+  # cache: the release is fetched and verified as a first build does.
+  timed_playbook image-build - hauser.multi_hauser.build_image \
+    -e "multi_hauser_image=$image" -e "multi_hauser_base_image=$MH_SLIM_IMAGE" \
+    -e multi_hauser_builder_network=host -e multi_hauser_provider=local \
+    -e multi_hauser_local_save_dir=/srv/hauser-data \
+    -e "multi_hauser_download_url=$MH_RELEASES_URL/v{{ multi_hauser_version }}" \
+    -e "multi_hauser_cache_dir=$dir/cache"
+  remark="cpu s ${RUN_CPU%+*} (controller; the builder's not counted), load $RUN_LOAD"
+  if [[ $RUN_SECONDS != failed ]]; then
+    size=$(docker image inspect --format '{{.Size}}' "$image" | awk '{ printf "%.1f", $1 / 1e6 }')
+    remark="image $size MB, $remark"
+  fi
+  add_row "image build" - "$RUN_SECONDS" - "$remark${RUN_ERROR:+; $RUN_ERROR}"
+  if [[ $RUN_SECONDS != failed ]]; then
+    for orgs in "$MH_BENCH_IMAGE_SMALL" "$MH_BENCH_IMAGE_LARGE"; do
+      image_run "$orgs"
+      add_row "image run to all RUNNING" "$orgs" "$RUN_S" - "$REMARK"
+    done
+    add_note "(image: seconds of the build, and from docker run until supervisord reports every org's program RUNNING; no no-op runs)"
+  else
+    add_note "(image: no containers run, the build failed)"
+  fi
+  task_table "where the image build's time goes (profile_tasks, s; tasks over 0.3 s)" "build=image-build"
+  docker image rm --force "$image" >/dev/null 2>&1 || true
+}
+
+bench_multihost() {
+  local hosts=$MH_BENCH_MULTI_HOSTS total=$MH_BENCH_MULTI one port_list="" index
+  local first_one noop_one first_cpu_one noop_cpu_one first_ratio noop_ratio
+  one=$(( total / hosts ))
+  first_and_noop mh-bench-multi-1 2333 "$one" hauser.multi_hauser.deploy
+  first_one=$FIRST_S noop_one=$NOOP_S first_cpu_one=$(cpu_total "$FIRST_CPU") noop_cpu_one=$(cpu_total "$NOOP_CPU")
+  add_row "deploy, 1 host" "$one" "$FIRST_S" "$NOOP_S" "$REMARK"
+  for (( index = 0; index < hosts; index++ )); do port_list+="${port_list:+,}$(( 2334 + index ))"; done
+  first_and_noop "mh-bench-multi-$hosts" "$port_list" "$total" hauser.multi_hauser.deploy
+  add_row "deploy, $hosts hosts" "$total" "$FIRST_S" "$NOOP_S" "orgs per host $VM_ORGS; $REMARK"
+  first_ratio=$(ratio "$FIRST_S" "$first_one") noop_ratio=$(ratio "$NOOP_S" "$noop_one")
+  add_note "$(printf 'ratio %s hosts/1 host, %s orgs each (target: close to 1, the hosts run in parallel)   first %s  no-op %s' \
+    "$hosts" "$one" "$first_ratio" "$noop_ratio")"
+  add_note "$(printf 'ratio %s hosts/1 host of CPU seconds (controller+VMs; %s times the work)  first %s  no-op %s' "$hosts" "$hosts" \
+    "$(ratio "$(cpu_total "$FIRST_CPU")" "$first_cpu_one")" "$(ratio "$(cpu_total "$NOOP_CPU")" "$noop_cpu_one")")"
+  task_table "where the deploy's time goes over 1 and $hosts hosts (profile_tasks, s; tasks over 0.3 s in some run)" \
+    "1 first=mh-bench-multi-1-first" "1 no-op=mh-bench-multi-1-noop" \
+    "$hosts first=mh-bench-multi-$hosts-first" "$hosts no-op=mh-bench-multi-$hosts-noop"
+}
+
 # --- main ---------------------------------------------------------------------------------------
 
 SELECTED=("$@")
@@ -243,5 +406,6 @@ done
 
 print_table
 printf '\nlogs: %s\n' "$MH_BENCH_LOGS"
-# Timing never fails the command; a playbook run that failed does.
-[[ $BENCH_FAILED -eq 0 ]] || die "a playbook run failed (see the table and the logs)"
+# Timing never fails the command; a playbook run that failed does, as does a container of the
+# image that did not run every org or did not exit 0.
+[[ $BENCH_FAILED -eq 0 ]] || die "a playbook run or a container failed (see the table and the logs)"
