@@ -394,7 +394,7 @@ class Orgs(object):
         failed = self._failures(calls, supervisor.multicall(calls), FAULT_NOT_RUNNING)
         if failed:
             self.module.fail_json(msg="supervisord could not stop: %s" % "; ".join(
-                "%s (%s)" % (name, why) for name, (_, why) in sorted(failed.items())))
+                "%s (%s)" % (name, failure[1]) for name, failure in sorted(failed.items())))
         still = supervisor.wait(to_stop, lambda info: info["statename"] not in ACTIVE_STATES, self.params["stop_timeout"])
         if still:
             self.module.fail_json(msg="still stopping after %d s: %s" % (self.params["stop_timeout"], ", ".join(sorted(still))))
@@ -437,11 +437,13 @@ class Orgs(object):
                 len(pending), timeout, ", ".join(sorted(group[len(prefix):] for group in pending))))
         if not fatal:
             return []
+        described = []
+        for group in fatal:
+            info = infos[group]
+            why = info.get("spawnerr") or info.get("description") or "exited"
+            described.append("%s (%s; its log: %s)" % (group[len(prefix):], why, info.get("stdout_logfile") or "-"))
         return ["hauser could not start for %d org(s); supervisord gave up (FATAL): %s" % (
-            len(fatal), "; ".join("%s (%s; its log: %s)" % (group[len(prefix):], infos[group].get("spawnerr") or
-                                                             infos[group].get("description") or "exited",
-                                                             infos[group].get("stdout_logfile") or "-")
-                                  for group in fatal))]
+            len(fatal), "; ".join(described))]
 
 
 class OrgsModule(AnsibleModule):

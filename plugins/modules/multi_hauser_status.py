@@ -14,8 +14,9 @@ short_description: Report the state of every org's hauser on a host
 version_added: 1.0.0
 author: multi_hauser contributors (!UNKNOWN)
 description:
-  - Reads the state of every org's program from supervisord (as C(supervisorctl status) shows it), each org's ExportDelay from its C(config.toml) and the last line
-    of its log, in one round trip. Never returns anything else from the config, which holds a key.
+  - Reads the state of every org's program from supervisord (as C(supervisorctl status) shows it),
+    each org's ExportDelay from its C(config.toml) and the last line of its log, in one round trip.
+    Never returns anything else from the config, which holds a key.
   - Used by the C(hauser.multi_hauser.status) playbook.
 options:
   base_dir:
