@@ -128,9 +128,8 @@ class Supervisor(object):
 
     def call(self, method, *args):
         """supervisor.METHOD(*args) (or system.METHOD), its faults raised as SupervisorError."""
-        namespace = "" if "." in method else "supervisor."
         try:
-            return getattr(self._proxy, namespace + method)(*args)
+            return getattr(self._proxy, _qualified(method))(*args)
         except xmlrpc_client.Fault as fault:
             raise SupervisorError("supervisord refused %s: %s" % (method, fault.faultString))
         except xmlrpc_client.ProtocolError as error:
@@ -147,7 +146,7 @@ class Supervisor(object):
         if not calls:
             return []
         results = self.call("system.multicall", [
-            {"methodName": ("" if "." in method else "supervisor.") + method, "params": list(args)}
+            {"methodName": _qualified(method), "params": list(args)}
             for method, args in calls])
         # supervisord returns each result as it is (not in a one-element array) and each fault as a struct
         return [(result["faultCode"], result["faultString"]) if isinstance(result, dict) and "faultCode" in result
@@ -168,6 +167,11 @@ class Supervisor(object):
             if not pending or time.time() >= deadline:
                 return pending
             time.sleep(interval)
+
+
+def _qualified(method):
+    """supervisor.METHOD, unless METHOD names its namespace (system.multicall)."""
+    return method if "." in method else "supervisor." + method
 
 
 def namespec(group):

@@ -454,13 +454,16 @@ class OrgsModule(AnsibleModule):
     would return the files, keys masked, to the controller for nothing."""
 
     def summary(self):
-        params = dict((name, value) for name, value in self.params.items() if name not in ("orgs", "secrets"))
-        params["orgs"] = ["%s (files not shown)" % org["org_id"] for org in self.params["orgs"] or ()]
-        params["secrets"] = "%d values, not shown" % len(self.params["secrets"] or ())
+        # Also called by a fail_json of argument validation, when some parameters may be missing.
+        given = getattr(self, "params", None) or {}
+        params = dict((name, value) for name, value in given.items() if name not in ("orgs", "secrets"))
+        params["orgs"] = ["%s (files not shown)" % org.get("org_id") for org in given.get("orgs") or ()
+                          if isinstance(org, dict)]
+        params["secrets"] = "%d values, not shown" % len(given.get("secrets") or ())
         return params
 
     def _log_invocation(self):
-        self.log("Invoked with %d orgs, stage %s" % (len(self.params["orgs"] or ()), self.params["stage"]))
+        self.log("Invoked with %d orgs, stage %s" % (len(self.params.get("orgs") or ()), self.params.get("stage")))
 
     def exit_json(self, **kwargs):
         kwargs.setdefault("invocation", {"module_args": self.summary()})

@@ -358,3 +358,20 @@ def test_many_orgs_at_once(host):
     assert host.running() == {name: pid for name, pid in pids.items() if name < "org10"}
     assert len(os.listdir(host.supervisord.conf_d)) == 10
     assert not any(_alive(pid) for name, pid in pids.items() if name >= "org10")
+
+
+@pytest.mark.parametrize("args, message", [
+    ({"stage": "all"}, "stage is all but all of the following are missing: orgs"),
+    ({"stage": "stop"}, "stage is stop but all of the following are missing: keep"),
+    ({"orgs": [{"org_id": "o-1", "config": 'FsApiToken = "na1.invalid-args-key"'}]}, "program"),
+])
+def test_invalid_arguments_fail_clearly_and_show_no_key(tmp_path, args, message):
+    params = dict(base_dir=str(tmp_path), program_dir=str(tmp_path), program_prefix="hauser-", marker="m",
+                  owner="root", group="root", secrets=["na1.invalid-args-key"], **args)
+    path = tmp_path / "args.json"
+    path.write_text(json.dumps({"ANSIBLE_MODULE_ARGS": params}))
+    process = subprocess.run([sys.executable, "-m", MODULE, str(path)], capture_output=True, text=True,
+                             env=dict(os.environ, PYTHONPATH=COLLECTIONS_DIR), timeout=120, check=False)
+    result = json.loads(process.stdout)
+    assert result.get("failed") and message in result["msg"]
+    assert "na1.invalid-args-key" not in process.stdout + process.stderr
