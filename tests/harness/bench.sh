@@ -331,7 +331,7 @@ bench_image() {
   mkdir -p "$dir"
   BENCH_IMAGES+=("$image")
   docker image rm --force "$image" >/dev/null 2>&1 || true  # left by an aborted run
-  # The image tests' build (tests/integration/conftest.py, fixture image), with a fresh download
+  # The image tests' build (tests/image/conftest.py, fixture image), with a fresh download
   # cache: the release is fetched and verified as a first build does.
   timed_playbook image-build - hauser.multi_hauser.build_image \
     -e "multi_hauser_image=$image" -e "multi_hauser_base_image=$MH_SLIM_IMAGE" \

@@ -64,10 +64,10 @@ stage_artifact() {
 }
 
 # The container image: built once by the installed artifact's build_image playbook, then run with
-# good and bad key files, stopped, and searched for keys (tests/integration).
+# good and bad key files, stopped, and searched for keys (tests/image).
 stage_image() {
   install_collection_artifact "$MH_WORK/image"
-  (cd "$MH_REPO" && ANSIBLE_COLLECTIONS_PATH="$MH_WORK/image" python -m pytest -q -p no:cacheprovider tests/integration)
+  (cd "$MH_REPO" && ANSIBLE_COLLECTIONS_PATH="$MH_WORK/image" python -m pytest -q -p no:cacheprovider tests/image)
 }
 
 stage_molecule() {
