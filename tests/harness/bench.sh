@@ -22,10 +22,12 @@
 # A section is a function bench_NAME that adds rows to the table (add_row, add_note) and may
 # print its own details after it (add_detail); add one to SECTIONS to have it run by default.
 # Every run has the ansible.posix.profile_tasks callback on; the logs stay in $MH_BENCH_LOGS
-# (default $MH_CACHE/bench-logs, emptied at each start) and each section prints where the time
-# went, task by task. Each VM container (mh-bench-*, sshd on 127.0.0.1:2330-2339), and each
-# container and image of the image section (mh-bench-*), is removed as soon as its figures are
-# taken, and on exit.
+# (default $MH_CACHE/bench-logs/<run id>, this run's own) and each section prints where the time
+# went, task by task. Each VM container (mh-bench-*-<random token>, started by tests/harness/vm.py,
+# its sshd on a loopback port chosen free at run time), and each container and image of the image
+# section (mh-bench-*, named with the run id), is removed as soon as its figures are taken, and on
+# exit (every container labelled with this run). Benchmarks side by side do not collide, though
+# they do stretch each other's wall-clock seconds.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 SECTIONS=(keyfile deploy naive image multihost)
@@ -36,13 +38,13 @@ MH_BENCH_IMAGE_SMALL=${MH_BENCH_IMAGE_SMALL:-10}
 MH_BENCH_IMAGE_LARGE=${MH_BENCH_IMAGE_LARGE:-100}
 MH_BENCH_MULTI=${MH_BENCH_MULTI:-300}
 MH_BENCH_MULTI_HOSTS=${MH_BENCH_MULTI_HOSTS:-3}
-MH_BENCH_LOGS=${MH_BENCH_LOGS:-$MH_CACHE/bench-logs}
+new_run bench
+MH_BENCH_LOGS=${MH_BENCH_LOGS:-$MH_CACHE/bench-logs/$MH_RUN_ID}
 
-MH_WORK=$(mktemp -d "${TMPDIR:-/tmp}/multi-hauser-bench.XXXXXX")
-BENCH_VMS=() BENCH_IMAGES=() BENCH_FAILED=0
+BENCH_IMAGES=() BENCH_FAILED=0
 cleanup() {
   local name builders
-  for name in "${BENCH_VMS[@]}"; do docker rm --force "$name" >/dev/null 2>&1 || true; done
+  remove_run_containers
   for name in "${BENCH_IMAGES[@]}"; do
     # an interrupted build_image may leave its builder container, labelled with the image's name
     mapfile -t builders < <(docker ps --all --quiet --filter "label=hauser.multi_hauser.builder=$name" 2>/dev/null || true)
@@ -53,6 +55,8 @@ cleanup() {
   rm -rf "$MH_WORK"
 }
 trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 # --- the table ----------------------------------------------------------------------------------
 
@@ -96,19 +100,15 @@ PY
   chmod 0600 "$2"
 }
 
-# start_bench_vm NAME PORT DIR: a fresh Debian 12 VM, added to the inventory DIR/inventory.yml
-# (group multi_hauser; made with this VM alone if missing). The deploy variables are in DIR.
+# start_bench_vm HOST DIR: a fresh Debian 12 VM, added as HOST to the inventory DIR/inventory.yml
+# (group multi_hauser; made with this VM alone if missing). The deploy variables are in DIR. Sets
+# VM_NAME, its container's name (HOST-<random token>).
 start_bench_vm() {
-  local name=$1 port=$2 dir=$3
-  log "starting VM $name (127.0.0.1:$port)"
-  BENCH_VMS+=("$name")
-  start_vm "$name" "$port" "$MH_VM_IMAGE_DEBIAN12" "$dir"
+  local host=$1 dir=$2
+  start_vm "$host" "$MH_VM_IMAGE_DEBIAN12" "$dir"
+  log "VM $host: container $VM_NAME, sshd on 127.0.0.1:$VM_PORT"
   [[ -f $dir/inventory.yml ]] || printf 'multi_hauser:\n  hosts:\n' > "$dir/inventory.yml"
-  printf '    %s: %s\n' "$name" "$(vm_host_vars "$port" "$dir")" >> "$dir/inventory.yml"
-}
-
-remove_bench_vm() {
-  docker rm --force "$1" >/dev/null 2>&1 || true
+  printf '    %s: %s\n' "$host" "$(vm_host_vars "$VM_PORT" "$dir")" >> "$dir/inventory.yml"
 }
 
 # write_vars DIR KEYFILE: the deploy's variables. The controller's download cache is the
@@ -179,25 +179,23 @@ hauser_programs() {
     END { print count + 0 }' || true
 }
 
-# first_and_noop NAME PORT[,PORT...] ORGS PLAYBOOK: fresh VMs (one per port: NAME for one port,
+# first_and_noop NAME HOSTS ORGS PLAYBOOK: HOSTS fresh VMs (inventory hosts NAME for one,
 # NAME-1, NAME-2... for several, all in one inventory), ORGS orgs in all, the playbook twice with
 # the same inputs, then the VMs are removed. Sets FIRST_S, NOOP_S, FIRST_CPU, NOOP_CPU (the VMs'
 # CPU summed), VM_ORGS (the hauser programs each VM got from the first run, "a/b/c") and REMARK
 # (the CPU seconds and load averages of both runs; what went wrong, if anything).
 first_and_noop() {
-  local name=$1 orgs=$3 playbook=$4 dir="$MH_WORK/$1" first_load first_error vm count settled=0
-  local ports vms=()
-  IFS=, read -r -a ports <<< "$2"
+  local name=$1 hosts=$2 orgs=$3 playbook=$4 dir="$MH_WORK/$1" first_load first_error vm count settled=0
+  local vms=() host
   mkdir -p "$dir"
   make_keyfile "$orgs" "$dir/keys.csv"
   write_vars "$dir" "$dir/keys.csv"
-  if [[ ${#ports[@]} -eq 1 ]]; then
-    vms=("$name")
-  else
-    for (( count = 1; count <= ${#ports[@]}; count++ )); do vms+=("$name-$count"); done
-  fi
-  for (( count = 0; count < ${#ports[@]}; count++ )); do
-    start_bench_vm "${vms[count]}" "${ports[count]}" "$dir"
+  # The inventory's host names are fixed (the orgs' shares depend on them); the containers' are the run's.
+  for (( count = 1; count <= hosts; count++ )); do
+    host=$name
+    [[ $hosts -eq 1 ]] || host="$name-$count"
+    start_bench_vm "$host" "$dir"
+    vms+=("$VM_NAME")
   done
   local vm_list
   vm_list=$(IFS=,; printf '%s' "${vms[*]}")
@@ -220,7 +218,7 @@ first_and_noop() {
   [[ $RUN_CHANGED -eq 0 || $NOOP_S == failed ]] || REMARK+="; the no-op run changed $RUN_CHANGED"
   [[ -z $first_error ]] || REMARK+="; first run: $first_error"
   [[ -z $RUN_ERROR ]] || REMARK+="; no-op run: $RUN_ERROR"
-  for vm in "${vms[@]}"; do remove_bench_vm "$vm"; done
+  vm_tool stop --state-dir "$dir/vms" >/dev/null
 }
 
 # task_table TITLE COLUMN=RUN...: where the time went, per task, from the logs of the runs
@@ -233,7 +231,7 @@ $(python "$MH_REPO/tests/bench/task_times.py" --min 0.3 "${args[@]}")"
 }
 
 # The image section's: the image it builds, and how long a container may take to run every org.
-MH_BENCH_IMAGE_NAME=mh-bench-multi-hauser:bench
+MH_BENCH_IMAGE_NAME=mh-bench-multi-hauser:bench-$MH_RUN_ID
 MH_BENCH_IMAGE_TIMEOUT=180
 
 now_us() { printf '%s' "${EPOCHREALTIME//[!0-9]/}"; }  # microseconds since the epoch
@@ -247,15 +245,15 @@ seconds_since() { awk -v a="$1" -v b="$(now_us)" 'BEGIN { printf "%.1f", (b - a)
 # EXIT_CODE (the container's after the stop) and REMARK. A container that never runs every org,
 # or exits other than 0, fails the command at the end.
 image_run() {
-  local orgs=$1 name="mh-bench-image-$1" keys="$MH_WORK/image/keys-$1.csv" start running=0 state
+  local orgs=$1 name="mh-bench-image-$1-$MH_RUN_ID" keys="$MH_WORK/image/keys-$1.csv" start running=0 state
+  local labels
   make_keyfile "$orgs" "$keys"
   chmod 0644 "$keys"  # as the image tests write theirs
-  docker rm --force "$name" >/dev/null 2>&1 || true
-  BENCH_VMS+=("$name")
+  mapfile -t labels < <(vm_tool labels)  # this run's: removed on exit, reaped once the run is gone
   RUN_S=failed STOP_S=- EXIT_CODE=- REMARK=""
   log "docker run $name ($orgs orgs)"
   start=$(now_us)
-  if docker run --detach --name "$name" --network none --volume "$keys:/secrets/keys.csv:ro" \
+  if docker run --detach --name "$name" --network none "${labels[@]}" --volume "$keys:/secrets/keys.csv:ro" \
     "$MH_BENCH_IMAGE_NAME" >/dev/null; then
     while :; do
       running=$(hauser_programs "$name" RUNNING)
@@ -280,7 +278,7 @@ image_run() {
   fi
   EXIT_CODE=$(docker inspect --format '{{.State.ExitCode}}' "$name" 2>/dev/null || printf '?')
   docker logs "$name" > "$MH_BENCH_LOGS/$name.log" 2>&1 || true
-  remove_bench_vm "$name"
+  docker rm --force "$name" >/dev/null 2>&1 || true
   log "$name: docker stop $STOP_S s, exit code $EXIT_CODE (docker logs: $MH_BENCH_LOGS/$name.log)"
   if [[ $RUN_S == failed || $EXIT_CODE != 0 ]]; then
     BENCH_FAILED=1
@@ -302,10 +300,10 @@ bench_keyfile() {
 bench_deploy() {
   local small=$MH_BENCH_SMALL large=$MH_BENCH_LARGE first_small noop_small first_ratio noop_ratio
   local first_cpu_small noop_cpu_small
-  first_and_noop "mh-bench-deploy-$small" 2330 "$small" hauser.multi_hauser.deploy
+  first_and_noop "mh-bench-deploy-$small" 1 "$small" hauser.multi_hauser.deploy
   first_small=$FIRST_S noop_small=$NOOP_S first_cpu_small=$(cpu_total "$FIRST_CPU") noop_cpu_small=$(cpu_total "$NOOP_CPU")
   add_row "multi_hauser deploy" "$small" "$FIRST_S" "$NOOP_S" "$REMARK"
-  first_and_noop "mh-bench-deploy-$large" 2331 "$large" hauser.multi_hauser.deploy
+  first_and_noop "mh-bench-deploy-$large" 1 "$large" hauser.multi_hauser.deploy
   add_row "multi_hauser deploy" "$large" "$FIRST_S" "$NOOP_S" "$REMARK"
   first_ratio=$(ratio "$FIRST_S" "$first_small") noop_ratio=$(ratio "$NOOP_S" "$noop_small")
   add_note "$(printf 'ratio %s/%s (targets: no-op <= 1.5, first <= 2)   first %s%s  no-op %s%s' \
@@ -319,7 +317,7 @@ bench_deploy() {
 
 bench_naive() {
   local orgs=$MH_BENCH_NAIVE
-  first_and_noop "mh-bench-naive-$orgs" 2332 "$orgs" "$MH_REPO/tests/bench/naive.yml"
+  first_and_noop "mh-bench-naive-$orgs" 1 "$orgs" "$MH_REPO/tests/bench/naive.yml"
   add_row "naive template loop" "$orgs" "$FIRST_S" "$NOOP_S" "$REMARK"
   add_note "(naive: $((2 * orgs)) directories, $((2 * orgs)) templated files, one loop item each)"
   task_table "where the naive play's time goes (profile_tasks, s; tasks over 0.3 s in some run)" \
@@ -330,7 +328,6 @@ bench_image() {
   local image=$MH_BENCH_IMAGE_NAME dir="$MH_WORK/image" size orgs remark
   mkdir -p "$dir"
   BENCH_IMAGES+=("$image")
-  docker image rm --force "$image" >/dev/null 2>&1 || true  # left by an aborted run
   # The image tests' build (tests/image/conftest.py, fixture image), with a fresh download
   # cache: the release is fetched and verified as a first build does.
   timed_playbook image-build - hauser.multi_hauser.build_image \
@@ -359,14 +356,13 @@ bench_image() {
 }
 
 bench_multihost() {
-  local hosts=$MH_BENCH_MULTI_HOSTS total=$MH_BENCH_MULTI one port_list="" index
+  local hosts=$MH_BENCH_MULTI_HOSTS total=$MH_BENCH_MULTI one
   local first_one noop_one first_cpu_one noop_cpu_one first_ratio noop_ratio
   one=$(( total / hosts ))
-  first_and_noop mh-bench-multi-1 2333 "$one" hauser.multi_hauser.deploy
+  first_and_noop mh-bench-multi-1 1 "$one" hauser.multi_hauser.deploy
   first_one=$FIRST_S noop_one=$NOOP_S first_cpu_one=$(cpu_total "$FIRST_CPU") noop_cpu_one=$(cpu_total "$NOOP_CPU")
   add_row "deploy, 1 host" "$one" "$FIRST_S" "$NOOP_S" "$REMARK"
-  for (( index = 0; index < hosts; index++ )); do port_list+="${port_list:+,}$(( 2334 + index ))"; done
-  first_and_noop "mh-bench-multi-$hosts" "$port_list" "$total" hauser.multi_hauser.deploy
+  first_and_noop "mh-bench-multi-$hosts" "$hosts" "$total" hauser.multi_hauser.deploy
   add_row "deploy, $hosts hosts" "$total" "$FIRST_S" "$NOOP_S" "orgs per host $VM_ORGS; $REMARK"
   first_ratio=$(ratio "$FIRST_S" "$first_one") noop_ratio=$(ratio "$NOOP_S" "$noop_one")
   add_note "$(printf 'ratio %s hosts/1 host, %s orgs each (target: close to 1, the hosts run in parallel)   first %s  no-op %s' \
@@ -392,7 +388,7 @@ ensure_docker
 ensure_images >/dev/null
 start_release_server
 install_collection_artifact "$MH_WORK/collections"
-rm -rf "$MH_BENCH_LOGS" && mkdir -p "$MH_BENCH_LOGS"
+mkdir -p "$MH_BENCH_LOGS"
 
 export ANSIBLE_COLLECTIONS_PATH="$MH_WORK/collections" ANSIBLE_PIPELINING=1 \
   ANSIBLE_CALLBACKS_ENABLED=ansible.posix.profile_tasks \

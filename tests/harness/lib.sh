@@ -1,7 +1,9 @@
 # shellcheck shell=bash
 # Set-up shared by the test, demo and benchmark commands: a pinned virtualenv, a Docker engine,
 # the local base images and the hauser stand-in's release files. Every step is idempotent and
-# cached under $MH_CACHE, so a second run reuses what the first one made.
+# cached under $MH_CACHE, so a second run reuses what the first one made. Runs side by side (a
+# second copy of the suite among them) share that cache: what is made there is made under a lock
+# and named by its content; everything else of a run is its own (new_run).
 
 set -euo pipefail
 
@@ -13,6 +15,37 @@ mkdir -p "$MH_CACHE"
 log() { printf '\033[1m[%(%H:%M:%S)T] %s\033[0m\n' -1 "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
+# new_run KIND: this run's id MH_RUN_ID (in its containers' names, labels and image tags) and its
+# own temporary directory MH_WORK. Its containers are labelled with MH_RUN_ID and with the owner
+# MH_RUN_OWNER (this shell), so that remove_run_containers removes exactly them when the run ends,
+# and reap_dead_runs, in a later run, only those whose run's process is gone.
+new_run() {
+  MH_RUN_ID=$(od -An -N4 -tx1 /dev/urandom | tr -d ' \n')
+  MH_WORK=$(mktemp -d "${TMPDIR:-/tmp}/multi-hauser-$1-$MH_RUN_ID.XXXXXX")
+  MH_RUN_OWNER=$$
+  export MH_RUN_ID MH_WORK MH_RUN_OWNER
+}
+
+vm_tool() { python3 "$MH_REPO/tests/harness/vm.py" "$@"; }
+
+remove_run_containers() {
+  if [[ -n ${MH_RUN_ID:-} ]]; then vm_tool stop --run-id "$MH_RUN_ID" >/dev/null || true; fi
+}
+
+reap_dead_runs() {
+  local removed
+  removed=$(vm_tool reap) || return 0
+  [[ $removed == *'"removed": []'* ]] || log "removed containers of aborted runs: $removed"
+}
+
+# locked NAME COMMAND...: COMMAND while holding the lock $MH_CACHE/NAME.lock, so that runs side by
+# side make a thing of the shared cache once (the other waits, then finds it made).
+locked() {
+  local name=$1
+  shift
+  ( flock 9; "$@" ) 9>"$MH_CACHE/$name.lock"
+}
+
 content_hash() {  # content_hash FILE... -> short sha256 of the files' contents
   cat "$@" | sha256sum | cut -c1-12
 }
@@ -20,19 +53,24 @@ content_hash() {  # content_hash FILE... -> short sha256 of the files' contents
 ensure_venv() {
   local reqs="$MH_REPO/tests/requirements.txt" cons="$MH_REPO/tests/constraints.txt"
   MH_VENV="$MH_CACHE/venv-$(content_hash "$reqs" "$cons")"
-  if [[ ! -x "$MH_VENV/.complete" ]]; then
-    log "creating virtualenv $MH_VENV"
-    rm -rf "$MH_VENV"
-    "$MH_PYTHON" -m venv "$MH_VENV"
-    "$MH_VENV/bin/pip" install --quiet --disable-pip-version-check -r "$reqs" -c "$cons"
-    printf '#!/bin/sh\n' > "$MH_VENV/.complete" && chmod +x "$MH_VENV/.complete"
-  fi
+  if [[ ! -x "$MH_VENV/.complete" ]]; then locked venv make_venv "$reqs" "$cons"; fi
   export PATH="$MH_VENV/bin:$PATH" VIRTUAL_ENV="$MH_VENV"
 }
 
-apt_install() {
+make_venv() {  # make_venv REQS CONS, under the lock: another run may have made it meanwhile
+  [[ ! -x "$MH_VENV/.complete" ]] || return 0
+  log "creating virtualenv $MH_VENV"
+  rm -rf "$MH_VENV"
+  "$MH_PYTHON" -m venv "$MH_VENV"
+  "$MH_VENV/bin/pip" install --quiet --disable-pip-version-check -r "$1" -c "$2"
+  printf '#!/bin/sh\n' > "$MH_VENV/.complete" && chmod +x "$MH_VENV/.complete"
+}
+
+apt_install() { locked apt apt_install_locked "$@"; }
+apt_install_locked() {
   [[ -f "$MH_CACHE/.apt-updated" ]] || { apt-get update -qq && touch "$MH_CACHE/.apt-updated"; }
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+    -o DPkg::Lock::Timeout=600 "$@" >/dev/null
 }
 
 # A reachable engine is used as it is; otherwise Debian's docker.io is installed and dockerd is
@@ -41,9 +79,14 @@ ensure_docker() {
   if docker info >/dev/null 2>&1; then return; fi
   command -v dockerd >/dev/null || { log "installing docker.io"; apt_install docker.io; }
   command -v docker >/dev/null || die "docker.io installed no docker client"
+  locked docker start_dockerd
+}
+
+start_dockerd() {  # under the lock: a run side by side may have started it meanwhile
+  if docker info >/dev/null 2>&1; then return; fi
   log "starting dockerd (no bridge, no iptables)"
   nohup dockerd --bridge=none --iptables=false --ip6tables=false \
-    >"$MH_CACHE/dockerd.log" 2>&1 &
+    >"$MH_CACHE/dockerd.log" 2>&1 9>&- &
   for _ in $(seq 1 60); do
     docker info >/dev/null 2>&1 && return
     sleep 1
@@ -57,8 +100,17 @@ ensure_docker() {
 # Bump MH_IMAGE_BUILD when the way images are built here changes.
 MH_IMAGE_BUILD="mmdebstrap --variant=minbase, docker import; 1"
 ensure_image() {
-  local name=$1 suite=$2 recipe=$3 tag tarball
+  local name=$1 suite=$2 recipe=$3 tag
   tag="$name:$(printf '%s\n%s\n' "$MH_IMAGE_BUILD" "$suite" | cat - "$recipe" | sha256sum | cut -c1-12)"
+  if ! docker image inspect "$tag" >/dev/null 2>&1; then
+    locked "image-${name//\//_}" build_image "$tag" "$suite" "$recipe"
+  fi
+  docker tag "$tag" "$name:latest"
+  printf '%s\n' "$tag"
+}
+
+build_image() {  # build_image TAG SUITE RECIPE, under the lock: a run side by side may have built it
+  local tag=$1 suite=$2 recipe=$3 tarball
   if ! docker image inspect "$tag" >/dev/null 2>&1; then
     log "building image $tag ($suite)"
     tarball=$(mktemp --suffix=.tar "$MH_CACHE/rootfs.XXXXXX")
@@ -68,8 +120,6 @@ ensure_image() {
     docker import "$tarball" "$tag" >/dev/null
     rm -f "$tarball"
   fi
-  docker tag "$tag" "$name:latest"
-  printf '%s\n' "$tag"
 }
 
 # The images every scenario needs, built side by side: a slim Debian 12 without Python (the image
@@ -87,23 +137,24 @@ ensure_images() {
   export MH_SLIM_IMAGE MH_VM_IMAGE_DEBIAN12 MH_VM_IMAGE_DEBIAN13
 }
 
-# The stand-in's release files (reproducible, so the checksums stay stable), served on loopback
-# under GitHub's release URL layout for as long as the calling shell runs.
+# The stand-in's release files (reproducible, so the checksums stay stable), built into the run's
+# own $MH_WORK/releases and served on loopback under GitHub's release URL layout for as long as the
+# calling shell runs.
 start_release_server() {
-  MH_RELEASES_DIR="$MH_CACHE/releases"
+  local port_file log_file="$MH_WORK/release-server.log"
+  MH_RELEASES_DIR="$MH_WORK/releases"
   mkdir -p "$MH_RELEASES_DIR"
   python3 "$MH_REPO/tests/hauser_standin/build.py" --version 1.5.0 --version 1.5.1 \
     --out "$MH_RELEASES_DIR" >/dev/null
-  local port_file
-  port_file=$(mktemp)
+  port_file=$(mktemp "$MH_WORK/release-port.XXXXXX")
   python3 "$MH_REPO/tests/hauser_standin/serve.py" --dir "$MH_RELEASES_DIR" --port 0 \
-    --port-file "$port_file" 2>"$MH_CACHE/release-server.log" &
+    --port-file "$port_file" 2>"$log_file" &
   MH_RELEASE_SERVER_PID=$!
   for _ in $(seq 1 50); do
     [[ -s "$port_file" ]] && break
     sleep 0.1
   done
-  [[ -s "$port_file" ]] || die "the release server did not start (log: $MH_CACHE/release-server.log)"
+  [[ -s "$port_file" ]] || die "the release server did not start (log: $log_file)"
   MH_RELEASES_URL="http://127.0.0.1:$(cat "$port_file")/fullstorydev/hauser/releases/download"
   rm -f "$port_file"
   export MH_RELEASES_DIR MH_RELEASES_URL
@@ -124,28 +175,16 @@ install_collection_artifact() {
   rm -rf "$build"
 }
 
-# start_vm NAME PORT IMAGE DIR: a systemd "VM" container like molecule's (molecule/shared/create.yml),
-# its sshd on 127.0.0.1:PORT, reachable as `deploy` with the key DIR/id_ed25519 (made if missing).
+# start_vm NAME IMAGE DIR: a systemd "VM" container started by tests/harness/vm.py, as molecule's
+# create.yml starts its platforms, reachable as `deploy` with the key DIR/id_ed25519 (made if
+# missing); its state in DIR/vms. Sets VM_NAME, the container's name (NAME-<random token>), and
+# VM_PORT, its sshd's port on 127.0.0.1, free when chosen and proven to be this VM's own.
 start_vm() {
-  local name=$1 port=$2 image=$3 dir=$4
+  local name=$1 image=$2 dir=$3 out
   mkdir -p "$dir"
-  [[ -f "$dir/id_ed25519" ]] || ssh-keygen -q -t ed25519 -N "" -C "$name" -f "$dir/id_ed25519"
-  printf 'Port %s\n' "$port" > "$dir/$name-sshd.conf"
-  docker rm --force "$name" >/dev/null 2>&1 || true
-  docker run --detach --name "$name" --network host --cap-add SYS_ADMIN \
-    --security-opt seccomp=unconfined --tmpfs /run --tmpfs /run/lock \
-    --volume /sys/fs/cgroup:/sys/fs/cgroup:rw --cgroupns host \
-    --volume "$dir/$name-sshd.conf:/etc/ssh/sshd_config.d/20-port.conf:ro" \
-    --volume "$dir/id_ed25519.pub:/home/deploy/.ssh/authorized_keys:ro" \
-    "$image" /sbin/init >/dev/null
-  for _ in $(seq 1 60); do
-    if ssh -q -i "$dir/id_ed25519" -p "$port" -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
-      -o ConnectTimeout=2 -o BatchMode=yes deploy@127.0.0.1 true 2>/dev/null; then
-      return
-    fi
-    sleep 1
-  done
-  die "VM $name did not answer on 127.0.0.1:$port"
+  out=$(vm_tool start --state-dir "$dir/vms" --key "$dir/id_ed25519" --vm "$name=$image")
+  read -r VM_NAME VM_PORT < <(python3 -c 'import json, sys; vm = json.load(sys.stdin)["vms"][0]
+print(vm["container"], vm["port"])' <<<"$out")
 }
 
 # vm_host_vars PORT DIR: the inventory variables (a YAML flow mapping) that reach such a VM.
