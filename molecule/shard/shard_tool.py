@@ -7,7 +7,7 @@
         Prints {org: host}.
 
     shard_tool.py status --host HOST... [--settle SECONDS]
-        What runs on each VM container mh-HOST, through `docker exec`: every hauser-* program's
+        What runs on each host's VM container, through `docker exec`: every hauser-* program's
         state and pid (supervisorctl status), every hauser process (ps) and each config's
         ExportDelay. With --settle, waits (up to SECONDS) until no program is in a passing state
         (STARTING, BACKOFF, STOPPING). Prints {host: {"programs": {org: {"state", "pid"}},
@@ -15,7 +15,7 @@
 
     shard_tool.py watch --host HOST... --log FILE --stop-file FILE [--interval 0.2] [--max-seconds 300]
         Every INTERVAL seconds, until the stop file exists or for at most MAX-SECONDS, reads which
-        hauser processes run in each VM container mh-HOST, and appends one JSON line per round to
+        hauser processes run in each host's VM container, and appends one JSON line per round to
         the log: {"t": start, "end": end, "active": {host: [org...]}}. It reads the process table
         of the docker host, which this controller is: every process of every container at one
         instant, for a few milliseconds of CPU (a supervisorctl per host and round
@@ -28,6 +28,10 @@
         example a deploy run's), the longest gap between rounds then, every round in which an org
         ran on more than one host, and for each org the hosts it was seen on in order ("a+b" when on
         two at once), repeats and rounds where it ran nowhere left out.
+
+A host's VM container is the one molecule's instance config names for it ("container", written by
+molecule/shared/create.yml; its path in MOLECULE_INSTANCE_CONFIG, which molecule sets): container
+names are the run's own.
 """
 
 import argparse
@@ -71,10 +75,22 @@ def assign(orgs, weights, pins):
     return result
 
 
+def container(host):
+    """The VM container of host, as molecule's instance config names it."""
+    path = os.environ.get("MOLECULE_INSTANCE_CONFIG")
+    if not path:
+        sys.exit("MOLECULE_INSTANCE_CONFIG is not set: run shard_tool.py from the molecule scenario")
+    with open(path) as handle:
+        for vm in json.load(handle):
+            if vm["instance"] == host:
+                return vm["container"]
+    sys.exit("no VM %s in %s" % (host, path))
+
+
 def probe(host):
     """What runs on one host, or {"error": ...} when it cannot be read."""
     try:
-        done = subprocess.run(["docker", "exec", "mh-" + host, "sh", "-c", PROBE],
+        done = subprocess.run(["docker", "exec", container(host), "sh", "-c", PROBE],
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=20, check=False)
     except subprocess.TimeoutExpired:
         return {"error": "docker exec timed out"}
@@ -129,8 +145,8 @@ HAUSER_COMMAND = re.compile(r"/opt/multi-hauser/[^/]+/hauser -c /var/lib/multi-h
 
 
 def container_ids(hosts):
-    """container id -> host, for the VM containers mh-HOST."""
-    out = subprocess.run(["docker", "inspect", "--format", "{{.Id}}"] + ["mh-" + host for host in hosts],
+    """container id -> host, for the hosts' VM containers."""
+    out = subprocess.run(["docker", "inspect", "--format", "{{.Id}}"] + [container(host) for host in hosts],
                          stdout=subprocess.PIPE, check=True).stdout.decode("ascii")
     return dict(zip(out.split(), hosts))
 
