@@ -3,6 +3,7 @@
 import datetime
 import errno
 import os
+import time
 
 from go_duration import HOUR, MINUTE
 
@@ -14,6 +15,10 @@ MIN_EXPORT_DURATION = 15 * MINUTE
 MAX_EXPORT_DURATION = 24 * HOUR
 DEFAULT_EXPORT_DURATION = HOUR
 DEFAULT_EXPORT_DELAY = 24 * HOUR
+DEFAULT_API_URL = "https://api.fullstory.com"
+DEFAULT_SEGMENT_ID = "everyone"
+DEFAULT_START_TIME_AGO = 30 * 24 * HOUR
+_EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
 _GO_ZERO_TIME = datetime.datetime(1, 1, 1, tzinfo=datetime.timezone.utc)
 _WAREHOUSE_PROVIDERS = {"local": "local", "redshift": "aws", "bigquery": "gcp"}
 _LOCAL_WARNING = (
@@ -50,7 +55,11 @@ def _read(path):
 
 
 def validate(conf):
-    """config.Validate: fill in defaults, log what it logs, fail where it fails."""
+    """config.Validate: fill in defaults, log what it logs, fail where it fails.
+
+    StartTime becomes Unix nanoseconds (UTC), now - 30 days when not set."""
+    conf["ApiURL"] = conf["ApiURL"] or DEFAULT_API_URL
+    conf["SegmentId"] = conf["SegmentId"] or DEFAULT_SEGMENT_ID
     _validate_export_duration(conf)
     if conf["ExportDelay"] == 0:
         conf["ExportDelay"] = DEFAULT_EXPORT_DELAY
@@ -58,6 +67,9 @@ def validate(conf):
         raise Fatal('"ExportDelay" configuration value is too small. Minimum value is 1 hour')
     if _is_zero_time(conf["StartTime"]):
         log('INFO: "StartTime" not set in config. Defaulting to 30 days in the past')
+        conf["StartTime"] = time.time_ns() - DEFAULT_START_TIME_AGO
+    else:
+        conf["StartTime"] = _unix_ns(conf["StartTime"])
     if conf["BigQuery"]["PartitionExpiration"] < 0:
         raise Fatal("BigQuery expiration value must be positive")
     if conf["Provider"] == "":
@@ -88,6 +100,17 @@ def _validate_export_duration(conf):
 
 def _is_zero_time(value):
     return value is None or (value.tzinfo is not None and value == _GO_ZERO_TIME)
+
+
+def _unix_ns(value):
+    """A TOML datetime as Unix nanoseconds; one without an offset is in time.Local."""
+    if value.tzinfo is None:
+        try:
+            value = value.astimezone()
+        except (OverflowError, ValueError, OSError):
+            value = value.replace(tzinfo=datetime.timezone.utc)
+    delta = value - _EPOCH
+    return (delta.days * 86400 + delta.seconds) * 10**9 + delta.microseconds * 1000
 
 
 def _provider_from_warehouse(conf):

@@ -1,14 +1,26 @@
 """What a Go program shows the world: its `log` lines, its fatal errors and panics, its errors
-from the os package and time.Duration's String() form."""
+from the os package and time.Duration's String() form; and how it sleeps."""
 
 import sys
 import time
 
 from go_duration import HOUR, MICROSECOND, MILLISECOND, MINUTE, SECOND
 
+# Go's monotonic clock readings (the " m=+..." of a printed time.Now()) count from process start;
+# the stand-in counts from the import of this module, the first thing its main does.
+MONOTONIC_START = time.monotonic_ns() - 1
+# Texts that never reach a log line (the API token): a safety net, see set_secret.
+_SECRETS = []
+# Never sleep longer than this at once (Python's sleep overflows where Go's does not).
+_MAX_SLEEP_SECONDS = 86400
+
 
 class Fatal(Exception):
     """An error hauser ends with through log.Fatal: logged, exit status 1."""
+
+
+class GoError(Exception):
+    """A Go error value: its text is exactly what Go's Error() method returns."""
 
 
 class Panic(Exception):
@@ -22,8 +34,34 @@ class Panic(Exception):
 def log(message):
     """Write one line like Go's default logger: local date and time, then the message."""
     stamp = time.strftime("%Y/%m/%d %H:%M:%S")
+    for secret in _SECRETS:
+        message = message.replace(secret, "***")
     sys.stderr.write(stamp + " " + message.rstrip("\n") + "\n")
     sys.stderr.flush()
+
+
+def set_secret(text):
+    """Never let text (the API token) into a log line.
+
+    hauser sends its token only in the Authorization header and never logs it; so does the stand-in.
+    This is a second guard, for a token that a config also put into a URL (which hauser would log):
+    a deviation from hauser only then. Tokens shorter than 8 characters are left alone, so that
+    a test token of "x" does not blank every x."""
+    if len(text) >= 8 and text not in _SECRETS:
+        _SECRETS.append(text)
+
+
+def sleep(nanoseconds):
+    """time.Sleep: block without using the CPU; zero or negative returns at once.
+
+    No signal handler is installed, so SIGTERM ends the process in the middle of a sleep, as it
+    ends hauser."""
+    deadline = time.monotonic_ns() + nanoseconds
+    while True:
+        remaining = deadline - time.monotonic_ns()
+        if remaining <= 0:
+            return
+        time.sleep(min(remaining / SECOND, _MAX_SLEEP_SECONDS))
 
 
 def exit_fatal(error):
