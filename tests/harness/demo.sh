@@ -17,10 +17,14 @@ ensure_venv
 ensure_docker
 ensure_images >/dev/null
 start_release_server
-trap 'rc=$?; stop_release_server
-if [[ $rc -ne 0 && -n ${VM_NAME:-} ]]; then
-  echo "The demo failed. Remove its VM and directory with: docker rm -f $VM_NAME && rm -rf $DEMO_DIR" >&2
-fi' EXIT
+on_exit() {
+  local rc=$?
+  stop_release_server
+  if [[ $rc -ne 0 && -n ${VM_NAME:-} ]]; then
+    echo "The demo failed. Remove its VM and directory with: docker rm -f $VM_NAME && rm -rf $DEMO_DIR" >&2
+  fi
+}
+trap on_exit EXIT
 
 mkdir -p "$DEMO_DIR"
 install_collection_artifact "$DEMO_DIR/collections"

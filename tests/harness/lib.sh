@@ -183,6 +183,7 @@ start_vm() {
   local name=$1 image=$2 dir=$3 out
   mkdir -p "$dir"
   out=$(vm_tool start --state-dir "$dir/vms" --key "$dir/id_ed25519" --vm "$name=$image")
+  # shellcheck disable=SC2034  # VM_NAME and VM_PORT are what start_vm returns to its callers
   read -r VM_NAME VM_PORT < <(python3 -c 'import json, sys; vm = json.load(sys.stdin)["vms"][0]
 print(vm["container"], vm["port"])' <<<"$out")
 }

@@ -55,7 +55,7 @@ class Decoy:
     def _serve(self):
         while True:
             try:
-                client, _ = self.server.accept()
+                client = self.server.accept()[0]
             except OSError:
                 return
             self.connections += 1

@@ -109,8 +109,8 @@ def owner_label(pid):
 
 
 def owner_alive(label):
-    pid, _, start = label.partition("-")
-    return pid.isdigit() and start != "" and process_start(pid) == start
+    pid, dash, start = label.partition("-")
+    return dash == "-" and pid.isdigit() and process_start(pid) == start
 
 
 def run_labels():
@@ -258,13 +258,13 @@ def start_one(instance, image, prefix, key, state_dir, ports, attempts, timeout)
              "attempts": []}
     labels = ["--label=" + label for label in run_labels()]
     try:
-        for _ in range(attempts):
-            state["port"] = ports.next()
+        for attempt in range(attempts):
+            port = state["port"] = ports.next()
             write_state(state_path, state)  # before docker run: stop --state-dir finds the container
-            port_conf.write_text("Port %d\n" % state["port"])
+            port_conf.write_text("Port %d\n" % port)
             port_conf.chmod(0o644)
             docker(*(DOCKER_RUN[1:] + [
-                "--name=" + name, "--label=%s=%d" % (PORT_LABEL, state["port"])] + labels + [
+                "--name=" + name, "--label=%s=%d" % (PORT_LABEL, port)] + labels + [
                 "--volume=%s:/etc/ssh/sshd_config.d/20-port.conf:ro" % port_conf,
                 "--volume=%s.pub:/home/%s/.ssh/authorized_keys:ro" % (key, USER),
                 "--volume=%s:%s:ro" % (id_file, ID_FILE),
@@ -279,7 +279,7 @@ def start_one(instance, image, prefix, key, state_dir, ports, attempts, timeout)
             write_state(state_path, state)
             return state
         raise VMError("%s: every port tried was taken by another process: %s"
-                      % (name, [attempt["port"] for attempt in state["attempts"]]))
+                      % (name, [tried["port"] for tried in state["attempts"]]))
     except Exception:
         docker("rm", "--force", "--volumes", name, check=False)
         forget(state_path)
@@ -307,8 +307,8 @@ def command_start(args):
                        check=True)
     vms = []
     for spec in args.vm:
-        instance, _, image = spec.partition("=")
-        if not instance or not image:
+        instance, equals, image = spec.partition("=")
+        if not instance or not equals or not image:
             raise VMError("--vm wants NAME=IMAGE, not %r" % spec)
         vms.append((instance, image))
     first = args.first_port
