@@ -19,7 +19,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from dockerhelpers import CONTAINER_PREFIX, FIGURES, IMAGE, docker, run_build_image
+from dockerhelpers import (CONTAINER_PREFIX, FIGURES, IMAGE, docker, reap_dead_sessions, remove_session_containers,
+                           run_build_image, session_labels)
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -65,17 +66,20 @@ def build_env():
 
 @pytest.fixture(scope="session", autouse=True)
 def _no_stale_containers():
-    """Containers of this suite (mh-it-*) left by an aborted session would hold the image's name."""
-    stale = docker("ps", "--all", "--quiet", "--filter", "name=^" + CONTAINER_PREFIX).stdout.split()
-    if stale:
-        docker("rm", "--force", *stale)
+    """Containers and images of aborted earlier sessions (whose process is gone) are removed first;
+    a session that still runs, a second copy of the suite, keeps its own. Every container of this
+    session (mh-it-SESSION-*) is removed when it ends, also one a failed test left."""
+    reap_dead_sessions()
+    yield
+    remove_session_containers()
 
 
 @pytest.fixture(scope="session")
 def image(build_env, tmp_path_factory):
     """The image, built once per session by a real run of the installed collection's build_image
-    playbook (a fresh download cache, so the release is fetched and verified too). Kept after the
-    session under its tag; never reused from an earlier session: its creation time is checked."""
+    playbook (a fresh download cache, so the release is fetched and verified too). Its tag is this
+    session's (dockerhelpers.IMAGE), removed when the session ends; never reused from an earlier
+    session: its creation time is checked."""
     work = tmp_path_factory.mktemp("build")
     previous = docker("image", "inspect", "--format", "{{.Id}}", IMAGE, check=False).stdout.strip()
     started = datetime.now(timezone.utc).replace(microsecond=0)
@@ -100,8 +104,10 @@ def image(build_env, tmp_path_factory):
     FIGURES["image size (MB)"] = "%.1f" % (info["Size"] / 1e6)
     if previous and previous != info["Id"]:
         docker("image", "rm", previous, check=False)  # the previous session's, now untagged
-    return {"name": IMAGE, "id": info["Id"], "inspect": info, "build_output": output,
-            "build_seconds": seconds}
+    yield {"name": IMAGE, "id": info["Id"], "inspect": info, "build_output": output,
+           "build_seconds": seconds}
+    remove_session_containers()
+    docker("image", "rm", "--force", IMAGE, check=False)
 
 
 class Secrets:
@@ -134,7 +140,8 @@ def session_secrets():
 
 
 class Containers:
-    """Starts containers of the image (named mh-it-*, --network none) and removes them all."""
+    """Starts containers of the image (named mh-it-SESSION-*, labelled with the session, --network
+    none) and removes them all."""
 
     def __init__(self, image_name, tmp_dir):
         self.image = image_name
@@ -147,7 +154,7 @@ class Containers:
 
         Return the container's name; started[name] is the monotonic time just before docker run."""
         name = "%s%s-%s" % (CONTAINER_PREFIX, label, secrets.token_hex(3))
-        argv = ["run", "--detach", "--name", name, "--network", "none"]
+        argv = ["run", "--detach", "--name", name, "--network", "none"] + session_labels()
         if keyfile is not None:
             path = self.tmp_dir / (name + ".csv")
             path.write_bytes(keyfile if isinstance(keyfile, bytes) else keyfile.encode("utf-8"))

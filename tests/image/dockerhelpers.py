@@ -9,6 +9,7 @@ and the stand-in needs no network.
 import json
 import os
 import re
+import secrets
 import shutil
 import subprocess
 import sys
@@ -17,10 +18,83 @@ from pathlib import Path
 
 import pytest
 
-CONTAINER_PREFIX = "mh-it-"
 PROGRAM_PREFIX = "hauser-"
 STANDIN_RUNNING = "hauser stand-in 1.5.1 running"
-IMAGE = "mh-it/multi-hauser:1.5.1"
+
+
+def process_start(pid):
+    """The start time (clock ticks since boot) of process pid, or None when it does not exist."""
+    try:
+        with open("/proc/%d/stat" % int(pid)) as handle:
+            return handle.read().rsplit(")", 1)[1].split()[19]
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+# What this session starts and builds carries its own names, so that sessions side by side (a second
+# copy of the suite among them) never share or remove each other's containers and images: containers
+# named mh-it-SESSION-*, labelled with the session and its owner (this process, PID-STARTTIME, which
+# names it even after its pid is reused), and images tagged ...-SESSION-OWNER. reap_dead_sessions()
+# removes what sessions whose process is gone left behind, and nothing else.
+SESSION = secrets.token_hex(4)
+OWNER = "%d-%s" % (os.getpid(), process_start(os.getpid()))
+SESSION_LABEL = "hauser.multi_hauser.test.session"
+OWNER_LABEL = "hauser.multi_hauser.test.owner"
+RUN_LABEL = "hauser.multi_hauser.test.run"
+CONTAINER_PREFIX = "mh-it-%s-" % SESSION
+IMAGE = "mh-it/multi-hauser:1.5.1-%s-%s" % (SESSION, OWNER)
+_OWNED_TAG = re.compile(r"^mh-it/[^:]+:.*-(\d+-\d+)$")
+
+
+def session_labels():
+    """docker run's --label options of this session's containers."""
+    labels = {SESSION_LABEL: SESSION, OWNER_LABEL: OWNER}
+    if os.environ.get("MH_RUN_ID"):  # the harness's run, which removes them when it ends
+        labels[RUN_LABEL] = os.environ["MH_RUN_ID"]
+    return ["--label=%s=%s" % item for item in sorted(labels.items())]
+
+
+def session_name(name):
+    """An image name of this session: NAME-SESSION-OWNER (NAME is repository:tag)."""
+    return "%s-%s-%s" % (name, SESSION, OWNER)
+
+
+def owner_alive(owner):
+    pid, dash, start = owner.partition("-")
+    return dash == "-" and pid.isdigit() and process_start(pid) == start
+
+
+def remove_session_containers(session=SESSION):
+    """Remove every container of a session; return their ids."""
+    ids = docker("ps", "--all", "--quiet", "--filter", "label=%s=%s" % (SESSION_LABEL, session)).stdout.split()
+    if ids:
+        docker("rm", "--force", "--volumes", *ids, check=False)
+    return ids
+
+
+def reap_dead_sessions():
+    """Remove the containers, the images (and their builders, labelled with the image's name) of
+    earlier sessions whose process is gone; never those of a session that still runs."""
+    removed = []
+    out = docker("ps", "--all", "--filter", "label=" + OWNER_LABEL,
+                 "--format", '{{.ID}} {{.Label "%s"}}' % OWNER_LABEL).stdout
+    dead = [line.split()[0] for line in out.splitlines() if len(line.split()) == 2 and not owner_alive(line.split()[1])]
+    if dead:
+        docker("rm", "--force", "--volumes", *dead, check=False)
+        removed += dead
+    images = docker("images", "--format", "{{.Repository}}:{{.Tag}}").stdout.split()
+    for image in images:
+        match = _OWNED_TAG.match(image)
+        if not match or owner_alive(match.group(1)):
+            continue
+        builders = docker("ps", "--all", "--quiet", "--filter", "label=hauser.multi_hauser.builder=" + image).stdout.split()
+        if builders:
+            docker("rm", "--force", *builders, check=False)
+        docker("image", "rm", "--force", image, check=False)
+        removed += builders + [image]
+    return removed
+
+
 BUILD_TIMEOUT = 900
 # Measured figures, printed at the end of the session (conftest.py).
 FIGURES = {}

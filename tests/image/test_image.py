@@ -30,6 +30,7 @@ from dockerhelpers import (
     org_configs,
     processes,
     run_build_image,
+    session_name,
     wait_all_running,
     wait_exited,
     wait_for,
@@ -402,7 +403,7 @@ def failed_build(image, build_env, tmp_path, extra_vars):
     """Run build_image that must fail: based on the built image (Python already there, so no apt),
     to a name that must not appear. Return its output, after checking that it failed and left
     neither its builder container, nor the builder's commit, nor the image."""
-    target = "mh-it/must-not-exist:%s" % secrets.token_hex(3)
+    target = session_name("mh-it/must-not-exist:%s" % secrets.token_hex(3))
     variables = {
         "multi_hauser_image": target,
         "multi_hauser_base_image": image["name"],
