@@ -1,4 +1,5 @@
-"""Fixtures for the tests of the hauser stand-in: its build and serve modules, and a built stand-in."""
+"""Fixtures for the tests of the hauser stand-in: its build and serve modules, a built stand-in,
+and the fake FullStory API (tests/fake_fullstory)."""
 
 import importlib.util
 import tarfile
@@ -7,12 +8,13 @@ from pathlib import Path
 import pytest
 
 STANDIN_DIR = Path(__file__).resolve().parents[1] / "hauser_standin"
+FAKE_DIR = Path(__file__).resolve().parents[1] / "fake_fullstory"
 VERSIONS = ("1.5.0", "1.5.1")
 
 
-def _load(name):
+def _load(name, directory=STANDIN_DIR, prefix="hauser_standin_"):
     # Loaded under a distinct name: "build" alone is also the name of a PyPI package.
-    spec = importlib.util.spec_from_file_location("hauser_standin_" + name, STANDIN_DIR / (name + ".py"))
+    spec = importlib.util.spec_from_file_location(prefix + name, directory / (name + ".py"))
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -53,3 +55,15 @@ def installed(tmp_path_factory, release_dir, build_module):
 def hauser(installed):
     """The stand-in of hauser 1.5.1, as the release archive installs it."""
     return installed["1.5.1"]
+
+
+@pytest.fixture(scope="session")
+def fake_module():
+    return _load("serve", FAKE_DIR, "fake_fullstory_")
+
+
+@pytest.fixture
+def fake(fake_module):
+    """A fake FullStory API on a free loopback port, for the test: its Control (.url, .port)."""
+    with fake_module.serving() as control:
+        yield control
