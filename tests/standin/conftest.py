@@ -1,7 +1,11 @@
 """Fixtures for the tests of the hauser stand-in: its build and serve modules, a built stand-in,
 and the fake FullStory API (tests/fake_fullstory)."""
 
+import glob
 import importlib.util
+import os
+import shutil
+import subprocess
 import tarfile
 from pathlib import Path
 
@@ -10,6 +14,7 @@ import pytest
 STANDIN_DIR = Path(__file__).resolve().parents[1] / "hauser_standin"
 FAKE_DIR = Path(__file__).resolve().parents[1] / "fake_fullstory"
 VERSIONS = ("1.5.0", "1.5.1")
+ORG = "o-1A2B3C-na1"
 
 
 def _load(name, directory=STANDIN_DIR, prefix="hauser_standin_"):
@@ -67,3 +72,21 @@ def fake(fake_module):
     """A fake FullStory API on a free loopback port, for the test: its Control (.url, .port)."""
     with fake_module.serving() as control:
         yield control
+
+
+@pytest.fixture
+def org_dir(tmp_path):
+    """An org's working directory, where the stand-in runs."""
+    directory = tmp_path / ORG
+    directory.mkdir()
+    return directory
+
+
+@pytest.fixture(scope="session")
+def python_313():
+    candidates = sorted(glob.glob(os.path.expanduser("~/.pyenv/versions/3.13*/bin/python3.13")))
+    candidates.append(shutil.which("python3.13"))
+    for candidate in filter(None, candidates):
+        if subprocess.run([candidate, "-c", ""], capture_output=True, check=False).returncode == 0:
+            return candidate
+    return pytest.skip("no python3.13 here")

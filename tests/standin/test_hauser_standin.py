@@ -4,14 +4,12 @@ never shows the API token, and its release files are served under GitHub's URL l
 import collections
 import copy
 import datetime
-import glob
 import hashlib
 import io
 import json
 import os
 import re
 import select
-import shutil
 import signal
 import subprocess
 import sys
@@ -26,7 +24,6 @@ import pytest
 
 TOKEN = "Zq8vK2pL9wX3mT5r"
 ENV_TOKEN = "Hm4Rt7Yb1Nc6Gd0s"
-ORG = "o-1A2B3C-na1"
 RUNNING = re.compile(
     r"^\d{4}/\d\d/\d\d \d\d:\d\d:\d\d hauser stand-in (?P<version>\S+) running: "
     r"config=(?P<config>\S+) dir=(?P<dir>\S+) provider=(?P<provider>\S+) "
@@ -120,13 +117,6 @@ def assert_no_token(*outputs):
         for secret in (TOKEN, ENV_TOKEN):
             for start in range(len(secret) - 4):
                 assert secret[start:start + 5] not in text
-
-
-@pytest.fixture
-def org_dir(tmp_path):
-    directory = tmp_path / ORG
-    directory.mkdir()
-    return directory
 
 
 def _command(hauser, org_dir, args, config, program):
@@ -536,16 +526,6 @@ def test_config_file_that_is_a_directory(run, org_dir):
 
 
 # Other Pythons: the stand-in must also run on Debian 13's Python 3.13.
-
-@pytest.fixture(scope="session")
-def python_313():
-    candidates = sorted(glob.glob(os.path.expanduser("~/.pyenv/versions/3.13*/bin/python3.13")))
-    candidates.append(shutil.which("python3.13"))
-    for candidate in filter(None, candidates):
-        if subprocess.run([candidate, "-c", ""], capture_output=True, check=False).returncode == 0:
-            return candidate
-    return pytest.skip("no python3.13 here")
-
 
 def test_runs_on_python_3_13(run, start, python_313):
     assert run("-version", program=[python_313]) == (0, "hauser 1.5.1\n", "")
