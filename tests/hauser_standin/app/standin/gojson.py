@@ -12,11 +12,13 @@ import re
 from standin.goruntime import GoError
 
 _WHITESPACE = " \t\r\n"
-_HTML_ESCAPES = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026",
-                 "\u2028": "\\u2028", "\u2029": "\\u2029"}
+# Patterns, compiled (and cached by re) on first use.
+_STRING_ESCAPED = '[\x00-\x1f"\\\\<>&\u2028\u2029\ud800-\udfff]'
+_SHORT_STRING_ESCAPES = {'"': '\\"', "\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t",
+                         "\b": "\\b", "\f": "\\f"}
 _SHORT_ESCAPES = {"\a": "\\a", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r",
                   "\t": "\\t", "\v": "\\v", "\\": "\\\\"}
-_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+_LONE_SURROGATE = "[\ud800-\udfff]"
 _KINDS = ((bool, "bool"), (str, "string"), (list, "array"), (dict, "object"))
 _SYNTAX_CONTEXTS = (
     ("Expecting value", "looking for beginning of value"),
@@ -70,11 +72,20 @@ def marshal(value):
 
 
 def _marshal_string(text):
-    import json  # pylint: disable=import-outside-toplevel
-    encoded = json.dumps(_LONE_SURROGATE.sub("\ufffd", text), ensure_ascii=False)
-    for char, escape in _HTML_ESCAPES.items():
-        encoded = encoded.replace(char, escape)
-    return encoded
+    """encoding/json's string: quotes, backslashes and control characters escaped (as \\n, \\b
+    ..., else \\u00XX), <, >, &, U+2028 and U+2029 too; a lone surrogate becomes U+FFFD."""
+    if text.isascii() and text.isprintable() and not any(char in '"\\<>&' for char in text):
+        return '"' + text + '"'
+    return '"' + re.sub(_STRING_ESCAPED, _string_escape, text) + '"'
+
+
+def _string_escape(match):
+    char = match.group(0)
+    if char in _SHORT_STRING_ESCAPES:
+        return _SHORT_STRING_ESCAPES[char]
+    if "\ud800" <= char <= "\udfff":
+        return "\\ufffd"  # as Go writes invalid UTF-8
+    return "\\u%04x" % ord(char)
 
 
 def decode(text, kind, read_error=None):
@@ -185,7 +196,7 @@ def convert(value, kind, struct=None, path=()):
     if kind == "string":
         if not isinstance(value, str) or isinstance(value, Number):
             raise _type_error(value, kind, struct, path)
-        return _LONE_SURROGATE.sub("\ufffd", value)
+        return _without_surrogates(value)
     if not isinstance(value, Number) or not re.fullmatch(r"-?\d+", value) \
             or not -(1 << 63) <= int(value) < (1 << 63):
         raise _type_error(value, kind, struct, path, number_text=True)
@@ -215,10 +226,14 @@ def _zero(kind):
     return {"string": "", "int": 0}.get(kind)
 
 
+def _without_surrogates(text):
+    return text if text.isascii() else re.sub(_LONE_SURROGATE, "\ufffd", text)
+
+
 def _clean(value):
     """Decoded values as Go holds them: lone surrogates from \\u escapes become U+FFFD."""
     if isinstance(value, str) and not isinstance(value, Number):
-        return _LONE_SURROGATE.sub("\ufffd", value)
+        return _without_surrogates(value)
     if isinstance(value, list):
         return [_clean(item) for item in value]
     if isinstance(value, dict):

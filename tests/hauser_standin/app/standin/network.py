@@ -1,6 +1,7 @@
 """hauser's HTTP client, net/http's default Client and Transport with net/url's parsing, as the
-stand-in needs them: requests, redirects, transparent gzip, and Go's texts for what goes wrong
-(`parse "…": …`, `Post "…": dial tcp 127.0.0.1:9: connect: connection refused`, `… EOF`).
+stand-in needs them: URLs as url.Parse reads them, the Client's redirects, the Transport's checks
+and where it may connect, and Go's texts for what goes wrong (`parse "…": …`, `Post "…":
+unsupported protocol scheme ""`, ...). wire.py then makes the exchange on the connection.
 
 DEVIATION, the stand-in's rule for the network: it sends traffic to loopback only. A URL whose
 host is not a loopback address written literally (127.0.0.0/8, [::1]) nor the name localhost is
@@ -13,19 +14,17 @@ localhost is dialled as 127.0.0.1 without a lookup (Go would also try ::1); prox
 ignored (Go does not proxy loopback either); https verifies the server against the system's CAs
 but speaks HTTP/1.1 only."""
 
-import ipaddress
-import socket
 import time
 
 from standin.goruntime import GoError, go_quote
 
+# ipaddress and wire (the connection itself: socket, ssl, http.client) are imported when first
+# needed: a stand-in whose every request goes off loopback (the default ApiURL) never loads them.
+
 # How long a request to a host that is not loopback takes to fail; tests may set it lower.
 UNREACHABLE_SECONDS = 10
-USER_AGENT = "Go-http-client/1.1"
 _MAX_REDIRECTS = 10
 _REDIRECT_CODES = (301, 302, 303, 307, 308)
-# Header fields Go writes itself, whatever the request's Header map holds.
-_WRITTEN_BY_GO = ("Host", "User-Agent", "Content-Length", "Transfer-Encoding", "Trailer")
 TOKEN_CHARS = frozenset("!#$%&'*+-.^_`|~0123456789"
                          "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
 _HOST_CHARS = frozenset("!$&'()*+,;=:[]<>\"-_.~0123456789"
@@ -177,12 +176,12 @@ def _follow(method, url, headers, body):
         try:
             target = _resolve(url, location)
         except GoError as error:
-            raise _url_error(method, url, "failed to parse Location header %s: %s"
+            raise url_error(method, url, "failed to parse Location header %s: %s"
                              % (go_quote(location), error)) from None
         hops += 1
         if hops >= _MAX_REDIRECTS:
             raise GoError("%s %s: stopped after %d redirects"
-                          % (_op(method), go_quote(location), _MAX_REDIRECTS))
+                          % (op(method), go_quote(location), _MAX_REDIRECTS))
         hop_headers = dict(headers)
         if "Referer" not in headers and not (url.scheme == "https" and target.scheme == "http"):
             hop_headers["Referer"] = Url(url.scheme, "", url.host, url.path, url.query).string()
@@ -212,171 +211,71 @@ def _round_trip(method, url, headers, body):
     if url.scheme in ("http", "https"):
         _check_headers(method, url, headers)
     if url.scheme not in ("http", "https"):
-        raise _url_error(method, url, "unsupported protocol scheme %s" % go_quote(url.scheme))
+        raise url_error(method, url, "unsupported protocol scheme %s" % go_quote(url.scheme))
     if not url.host:
-        raise _url_error(method, url, "http: no Host in request URL")
+        raise url_error(method, url, "http: no Host in request URL")
     address = loopback_address(url.hostname())
     if address is None:
-        raise _url_error(method, url, unreachable(url))
-    sock = _connect(method, url, address)
-    try:
-        sock.sendall(_request_bytes(method, url, headers, body))
-        return _read_response(method, url, sock, headers)
-    except OSError as error:
-        raise _url_error(method, url, _socket_error(sock, "write", error)) from None
-    finally:
-        sock.close()
+        raise url_error(method, url, unreachable(url))
+    from standin import wire  # pylint: disable=import-outside-toplevel
+    return wire.exchange(method, url, address, headers, body)
 
 
 def _check_headers(method, url, headers):
     for name in sorted(headers):
         if not name or any(char not in TOKEN_CHARS for char in name):
-            raise _url_error(method, url, "net/http: invalid header field name %s" % go_quote(name))
+            raise url_error(method, url, "net/http: invalid header field name %s" % go_quote(name))
         if any((char < " " and char != "\t") or char == "\x7f" for char in headers[name]):
             # The value is never shown: it may be the Authorization header's token.
-            raise _url_error(method, url, "net/http: invalid header field value for %s"
+            raise url_error(method, url, "net/http: invalid header field value for %s"
                              % go_quote(name))
 
 
 def loopback_address(host):
-    """The address the stand-in may dial for host, or None: only loopback written literally, and
-    localhost (as 127.0.0.1). Nothing is ever looked up."""
+    """The address (text) the stand-in may dial for host, or None: only loopback written
+    literally, and localhost (as 127.0.0.1). Nothing is ever looked up."""
     if host.lower() == "localhost":
-        return ipaddress.IPv4Address("127.0.0.1")
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
+        return "127.0.0.1"
+    address = _ip_address(host)
+    if address is None:
         return None
     if address.version == 4:
-        return address if address in ipaddress.IPv4Network("127.0.0.0/8") else None
-    return address if address == ipaddress.IPv6Address("::1") else None
+        return str(address) if address.packed[0] == 127 else None
+    return str(address) if address.packed == bytes(15) + b"\x01" else None
+
+
+def _ip_address(host):
+    """ipaddress.ip_address(host) for an IP literal (as strict as Go's net.ParseIP), else None."""
+    if ":" not in host and any(char not in "0123456789." for char in host):
+        return None  # a name: no need to load ipaddress
+    import ipaddress  # pylint: disable=import-outside-toplevel
+    try:
+        return ipaddress.ip_address(host)
+    except ValueError:
+        return None
 
 
 def unreachable(url):
     """Wait as a dial to a host out of reach waits, and return Go's text for its failure."""
     wait_unreachable()
     host = url.hostname()
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
+    if _ip_address(host) is None:
         return "dial tcp: lookup %s: i/o timeout" % host
-    return "dial tcp %s: i/o timeout" % _host_port(address, url.port())
+    return "dial tcp %s: i/o timeout" % host_port(host, url.port())
 
 
 def wait_unreachable():
     time.sleep(UNREACHABLE_SECONDS)
 
 
-def _connect(method, url, address):
-    family = socket.AF_INET if address.version == 4 else socket.AF_INET6
-    port = url.port()
-    if port > 65535:
-        raise _url_error(method, url, "dial tcp: address %d: invalid port" % port)
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    try:
-        sock.connect((str(address), port))
-    except OSError as error:
-        sock.close()
-        raise _url_error(method, url, "dial tcp %s: connect: %s"
-                         % (_host_port(address, port), _reason(error))) from None
-    if url.scheme == "https":
-        sock = _tls(method, url, sock)
-    return sock
+def host_port(address, port):
+    return ("[%s]:%d" if ":" in address else "%s:%d") % (address, port)
 
 
-def _tls(method, url, sock):
-    import ssl  # pylint: disable=import-outside-toplevel
-    context = ssl.create_default_context()
-    try:
-        return context.wrap_socket(sock, server_hostname=url.hostname())
-    except ssl.SSLCertVerificationError:
-        sock.close()
-        message = "tls: failed to verify certificate: x509: certificate signed by unknown authority"
-    except (ssl.SSLError, OSError) as error:
-        sock.close()
-        message = "remote error: tls: %s" % (getattr(error, "reason", None) or "handshake failure")
-    raise _url_error(method, url, message)
-
-
-def _request_bytes(method, url, headers, body):
-    """The request as Go's Request.write puts it on the wire."""
-    fields = {name: value for name, value in headers.items() if name not in _WRITTEN_BY_GO}
-    lines = ["%s %s HTTP/1.1" % (method, url.request_uri()), "Host: " + url.host]
-    user_agent = headers.get("User-Agent", USER_AGENT)
-    if user_agent:
-        lines.append("User-Agent: " + user_agent)
-    if body is not None:
-        lines.append("Content-Length: %d" % len(body))
-    lines.extend("%s: %s" % (name, fields[name].strip(" \t")) for name in sorted(fields))
-    if "Accept-Encoding" not in headers and "Range" not in headers:
-        lines.append("Accept-Encoding: gzip")
-    return ("\r\n".join(lines) + "\r\n\r\n").encode("utf-8", "surrogateescape") + (body or b"")
-
-
-def _read_response(method, url, sock, headers):
-    import http.client  # pylint: disable=import-outside-toplevel
-    response = http.client.HTTPResponse(sock, method=method)
-    try:
-        response.begin()
-    except http.client.RemoteDisconnected:
-        raise _url_error(method, url, "EOF") from None
-    except http.client.BadStatusLine as error:
-        raise _url_error(method, url, "malformed HTTP response %s"
-                         % go_quote(str(error.args[0] if error.args else "").strip())) from None
-    except http.client.HTTPException:
-        raise _url_error(method, url, "malformed HTTP response") from None
-    except OSError as error:
-        raise _url_error(method, url, _socket_error(sock, "read", error)) from None
-    body, body_error = _read_body(sock, response)
-    status = ("%d %s" % (response.status, response.reason)).rstrip(" ")
-    if "Accept-Encoding" not in headers and _is_gzip(response):
-        # Go asked for gzip itself, so it unpacks the body on the fly.
-        from standin import bundle  # pylint: disable=import-outside-toplevel
-        body, gzip_error = bundle.gunzip_all(body)
-        body_error = body_error or gzip_error
-    return Response(response.status, status, response.headers, body, body_error)
-
-
-def _read_body(sock, response):
-    import http.client  # pylint: disable=import-outside-toplevel
-    try:
-        return response.read(), None
-    except http.client.IncompleteRead as error:
-        return error.partial, GoError("unexpected EOF")
-    except OSError as error:
-        return b"", GoError(_socket_error(sock, "read", error))
-
-
-def _is_gzip(response):
-    return (response.headers.get("Content-Encoding") or "").lower() == "gzip"
-
-
-def _socket_error(sock, operation, error):
-    """Go's *net.OpError for a read or write on an open connection."""
-    try:
-        local, remote = sock.getsockname(), sock.getpeername()
-        where = " %s->%s" % (_host_port(ipaddress.ip_address(local[0]), local[1]),
-                             _host_port(ipaddress.ip_address(remote[0]), remote[1]))
-    except (OSError, ValueError):
-        where = ""
-    return "%s tcp%s: %s: %s" % (operation, where, operation, _reason(error))
-
-
-def _reason(error):
-    if isinstance(error, ConnectionRefusedError):
-        return "connection refused"
-    reason = error.strerror or str(error) or type(error).__name__
-    return reason[:1].lower() + reason[1:]
-
-
-def _host_port(address, port):
-    return ("[%s]:%d" if address.version == 6 else "%s:%d") % (address, port)
-
-
-def _op(method):
+def op(method):
     return method[:1] + method[1:].lower()
 
 
-def _url_error(method, url, message):
+def url_error(method, url, message):
     """url.Error as http.Client returns it: `Post "<url>": <message>`, any password masked."""
-    return GoError("%s %s: %s" % (_op(method), go_quote(url.string(mask_password=True)), message))
+    return GoError("%s %s: %s" % (op(method), go_quote(url.string(mask_password=True)), message))

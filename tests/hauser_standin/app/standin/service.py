@@ -18,7 +18,7 @@ import os
 
 from go_duration import SECOND
 
-from standin import bundle, client, gotime, schema, storage
+from standin import client, gotime, schema, storage
 from standin.goruntime import GoError, exit_fatal, go_string, log, os_error, sleep
 
 # progressPollDuration: the pause between two polls of an export's operation.
@@ -92,6 +92,8 @@ class HauserService:
         export_id = self._wait_for_export(operation_id)
         log("Fetching export for operation id %s" % operation_id)
         download = self.client.get_export(export_id)
+        # Loaded once there is a download: most failing cycles never get this far.
+        from standin import bundle  # pylint: disable=import-outside-toplevel
         stream = bundle.new_gzip_reader(download.body, download.body_error)
         if self.conf["SaveAsJson"]:
             self.storage.save_file("%s%d.json" % (self.conf["FilePrefix"], gotime.unix(last)),
@@ -118,6 +120,7 @@ class HauserService:
 
     def _export_csv(self, stream, last, end):
         """ProcessNext's CSV half: TmpDir/<FilePrefix><unix start>.csv, loaded, then removed."""
+        from standin import bundle  # pylint: disable=import-outside-toplevel
         name = "%s%d.csv" % (self.conf["FilePrefix"], gotime.unix(last))
         filename = storage.go_join(self.conf["TmpDir"], name)
         directory = os.path.dirname(filename) or "."
@@ -143,6 +146,7 @@ class HauserService:
         """HauserService.LoadBundles: save the file to the storage (local: copy it into SaveDir),
         then save the sync point, in the storage when storage only, else load it into the
         database and save the sync point there."""
+        from standin import bundle  # pylint: disable=import-outside-toplevel
         try:
             with open(filename, "rb") as source:
                 data = source.read()
