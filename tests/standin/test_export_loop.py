@@ -89,9 +89,10 @@ def go_time_seconds(text):
     return moment.timestamp() + fraction
 
 
-def available_end(duration, delay, margin=3):
+def available_end(duration, delay, margin=8):
     """The end of the last window hauser may export now: (now - delay) truncated to duration.
-    Waits first when that is about to move, so that a test sees the same windows throughout."""
+    Waits first when that moves within margin seconds, so that a test (which must end within
+    them) sees the same windows throughout."""
     ahead = duration - (time.time() - delay) % duration
     if ahead < margin:
         time.sleep(ahead + 0.5)
@@ -565,7 +566,7 @@ def test_a_slow_api_is_waited_for(loop, fake, save_dir):
 
 
 def test_operations_are_polled_every_5_seconds(loop, fake, save_dir):
-    end = available_end(HOUR, HOUR)
+    end = available_end(HOUR, HOUR, margin=15)
     fake.set_key(TOKEN, polls=1)
     run = loop(loop_config(save_dir, fake.url, StartTime=start_time(end - HOUR)))
     run.wait_for(WAITING, timeout=15)
