@@ -405,6 +405,14 @@ def test_a_bad_sync_file_fails_each_cycle_with_time_parse_s_error(loop, fake, sa
     assert run.loop_lines()[0][1]["error"] == error
 
 
+def test_a_sync_file_that_is_a_directory_fails_to_read(loop, fake, save_dir):
+    (save_dir / ".sync.hauser").mkdir()
+    run = loop(loop_config(save_dir, fake.url, BackoffStepsMax=0))
+    assert run.wait_exit() == 1
+    assert run.loop_lines()[0][1]["error"] == "failed to read sync file: read %s: is a directory" % (
+        save_dir / ".sync.hauser")
+
+
 def test_a_file_prefix_writes_under_it_but_never_finds_its_sync_point(loop, fake, save_dir):
     """LocalDisk.ReadFile reads SaveDir/.sync.hauser whatever it is asked for, while the sync
     point goes to SaveDir/<FilePrefix>.sync.hauser: hauser exports its first window again and

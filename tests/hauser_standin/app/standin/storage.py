@@ -75,11 +75,9 @@ class LocalDisk:
             pass
         try:
             with open(path, "rb") as sync_file:
-                try:
-                    data = sync_file.read()
-                except OSError as error:
-                    raise GoError("failed to read sync file: %s"
-                                  % os_error("read", path, error)) from None
+                data = sync_file.read()
+        except IsADirectoryError as error:  # Go opens a directory, then fails to read it
+            raise GoError("failed to read sync file: %s" % os_error("read", path, error)) from None
         except OSError as error:
             raise GoError("failed to create sync file reader: %s"
                           % os_error("open", path, error)) from None
