@@ -86,7 +86,6 @@ import threading
 import urllib.error
 import urllib.parse
 import urllib.request
-from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
