@@ -8,7 +8,7 @@ __metaclass__ = type
 
 
 class ModuleDocFragment(object):
-    # How the modules reach supervisord (plugins/module_utils/org_state.py: SUPERVISOR_ARGUMENT_SPEC).
+    # How the modules reach supervisord (plugins/module_utils/core/supervisor.py: SUPERVISOR_ARGUMENT_SPEC).
     DOCUMENTATION = r"""
 options:
   supervisor_config:

@@ -54,14 +54,14 @@ _value:
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.hauser.multi_hauser.plugins.module_utils.shard import ShardError
-from ansible_collections.hauser.multi_hauser.plugins.module_utils.shard import assign_orgs as _assign_orgs
+from ansible_collections.hauser.multi_hauser.plugins.module_utils.core.shard import ShardError
+from ansible_collections.hauser.multi_hauser.plugins.module_utils.core.shard import assign_orgs as _assign_orgs
+from ansible_collections.hauser.multi_hauser.plugins.plugin_utils.plain import plain
 
 
 def assign_orgs(orgs, weights, pins=None):
     try:
-        return _assign_orgs(orgs, dict((str(k), v) for k, v in weights.items()),
-                            dict((str(k), str(v)) for k, v in (pins or {}).items()))
+        return _assign_orgs(plain(orgs), plain(weights), dict((k, str(v)) for k, v in plain(pins or {}).items()))
     except ShardError as error:
         raise AnsibleFilterError(str(error)) from None
 

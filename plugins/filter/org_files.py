@@ -76,23 +76,16 @@ _value:
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.hauser.multi_hauser.plugins.plugin_utils.hauser_config import ConfigError, render_org_files
-
-
-def _plain(value):
-    """Ansible's tagged or unsafe strings, lists and dicts as plain Python values."""
-    if isinstance(value, dict):
-        return dict((str(k), _plain(v)) for k, v in value.items())
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if isinstance(value, str):
-        return str(value)
-    return value
+from ansible_collections.hauser.multi_hauser.plugins.module_utils.core.config import ConfigError
+from ansible_collections.hauser.multi_hauser.plugins.module_utils.core.render import render_org_files
+from ansible_collections.hauser.multi_hauser.plugins.plugin_utils.plain import plain
 
 
 def org_files(orgs, settings, config_template, program_template):
+    settings = plain(settings)
     try:
-        return render_org_files(_plain(orgs), _plain(settings), str(config_template), str(program_template))
+        return render_org_files(plain(orgs), settings, plain(config_template), plain(program_template),
+                                source=settings.get("orgs_source", "key file"))
     except ConfigError as error:
         # The message names settings and lines only; the original exception is not chained.
         raise AnsibleFilterError(str(error)) from None

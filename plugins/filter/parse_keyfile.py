@@ -82,29 +82,17 @@ _value:
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.hauser.multi_hauser.plugins.module_utils.keyfile import KeyFileError
-from ansible_collections.hauser.multi_hauser.plugins.module_utils.keyfile import parse_keyfile as _parse_keyfile
-from ansible_collections.hauser.multi_hauser.plugins.module_utils.keyfile import validate_orgs
-
-try:
-    from ansible.parsing.vault import EncryptedString as _VaultString
-except ImportError:  # ansible-core < 2.19
-    from ansible.parsing.yaml.objects import AnsibleVaultEncryptedUnicode as _VaultString
-
-
-def _plain_item(item):
-    """A mapping whose vault-encrypted or tagged string values are plain strings."""
-    if not isinstance(item, dict):
-        return item
-    return dict((k, str(v) if isinstance(v, (str, _VaultString)) else v) for k, v in item.items())
+from ansible_collections.hauser.multi_hauser.plugins.module_utils.core.orgs import KeyFileError
+from ansible_collections.hauser.multi_hauser.plugins.module_utils.core.orgs import parse_keyfile as _parse_keyfile
+from ansible_collections.hauser.multi_hauser.plugins.module_utils.core.orgs import validate_orgs
+from ansible_collections.hauser.multi_hauser.plugins.plugin_utils.plain import plain
 
 
 def parse_keyfile(data, source=None):
+    data = plain(data)
     try:
-        if isinstance(data, (list, tuple)):
-            return validate_orgs([_plain_item(item) for item in data], source=str(source or "multi_hauser_orgs"))
-        if isinstance(data, (str, _VaultString)):
-            data = str(data)
+        if isinstance(data, list):
+            return validate_orgs(data, source=str(source or "multi_hauser_orgs"))
         return _parse_keyfile(data, source=str(source or "key file"))
     except KeyFileError as error:
         # Neither chained nor given as orig_exc: the message alone is known to hold no key.

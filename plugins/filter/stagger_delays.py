@@ -78,14 +78,15 @@ _value:
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.hauser.multi_hauser.plugins.module_utils.keyfile import StaggerError
-from ansible_collections.hauser.multi_hauser.plugins.module_utils.keyfile import stagger_delays as _stagger_delays
+from ansible_collections.hauser.multi_hauser.plugins.module_utils.core.stagger import StaggerError
+from ansible_collections.hauser.multi_hauser.plugins.module_utils.core.stagger import stagger_delays as _stagger_delays
+from ansible_collections.hauser.multi_hauser.plugins.plugin_utils.plain import plain
 
 
 def stagger_delays(orgs, base="24h", step="10m", window="24h", previous=None):
     try:
-        return _stagger_delays(orgs, base=base, step=step, window=window,
-                               previous=dict((str(k), str(v)) for k, v in (previous or {}).items()))
+        return _stagger_delays(plain(orgs), base=plain(base), step=plain(step), window=plain(window),
+                               previous=dict((k, str(v)) for k, v in plain(previous or {}).items()))
     except StaggerError as error:
         raise AnsibleFilterError(str(error)) from None
 

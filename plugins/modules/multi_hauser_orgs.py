@@ -24,7 +24,9 @@ description:
     the C(serverurl) of the C([supervisorctl]) section of O(supervisor_config)), a few requests in
     all whatever the number of orgs; the programs that stop are stopped all at once, and the task
     waits until every program it started is C(RUNNING) (see O(start_timeout)).
-  - The files come rendered by the P(hauser.multi_hauser.org_files#filter) filter on the controller,
+  - Program files are C(hauser-<org_id>.conf) in O(program_dir) and hold the collection's marker
+    line; only such files are ever changed or removed.
+  - The files come rendered by the plan on the controller (M(hauser.multi_hauser.multi_hauser_plan)),
     so that hundreds of orgs cost one task and one remote round trip. Use it through the
     C(hauser.multi_hauser.multi_hauser) role rather than directly.
 options:
@@ -43,7 +45,7 @@ options:
         required: true
       program:
         description: The content of the supervisord program file, which defines the program
-          C(<program_prefix><org_id>).
+          C(hauser-<org_id>).
         type: str
         required: true
       dirs:
@@ -63,16 +65,7 @@ options:
   program_dir:
     description: Where the program files go (supervisord's include directory).
     type: path
-    required: true
-  program_prefix:
-    description: Programs are named C(<prefix><org_id>), in files C(<prefix><org_id>.conf);
-      such files that hold O(marker) and whose org is no longer listed are removed.
-    type: str
-    required: true
-  marker:
-    description: A line every managed program file holds.
-    type: str
-    required: true
+    default: /etc/supervisor/conf.d
   owner:
     description: The user hauser runs as; it owns the working directories.
     type: str
@@ -82,15 +75,11 @@ options:
     type: str
     required: true
   secrets:
-    description: Values never to be shown, in diffs or anywhere else.
+    description: Values never to be shown, in diffs or anywhere else, besides the values of the
+      config keys that hold secrets (C(FsApiToken), C(Password)), which diffs always mask.
     type: list
     elements: str
     default: []
-  secret_keys:
-    description: Config keys whose values a diff masks (an old key is on no list).
-    type: list
-    elements: str
-    default: [FsApiToken, Password]
   restart_all:
     description: Restart every org that is not otherwise added or restarted, for example because
       the hauser binary or the credentials file they all use changed.
@@ -131,14 +120,10 @@ attributes:
 EXAMPLES = r"""
 - name: Keep the orgs' files and programs in step (as the multi_hauser role does)
   hauser.multi_hauser.multi_hauser_orgs:
-    orgs: "{{ orgs | hauser.multi_hauser.org_files(settings, config_template_text, program_template_text) }}"
+    orgs: "{{ __multi_hauser_plan.files[inventory_hostname] }}"
     base_dir: /var/lib/multi-hauser
-    program_dir: /etc/supervisor/conf.d
-    program_prefix: hauser-
-    marker: Managed by Ansible
     owner: hauser
     group: hauser
-    secrets: "{{ orgs | map(attribute='api_key') }}"
 """
 
 RETURN = r"""
@@ -180,247 +165,139 @@ delays:
 import grp
 import os
 import pwd
-import re
-import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.hauser.multi_hauser.plugins.module_utils.org_state import SUPERVISOR_ARGUMENT_SPEC, export_delay
-from ansible_collections.hauser.multi_hauser.plugins.module_utils.supervisor_rpc import (
-    ACTIVE_STATES, FAULT_ALREADY_ADDED, FAULT_ALREADY_STARTED, FAULT_NOT_RUNNING, Supervisor, SupervisorError, namespec)
-
-CONFIG_NAME = "config.toml"
-
-
-def _read(path):
-    try:
-        with open(path, "rb") as handle:
-            return handle.read().decode("utf-8")
-    except (IOError, OSError):
-        return None
-
-
-def _attrs_differ(path, uid, gid, mode):
-    try:
-        stat = os.lstat(path)
-    except OSError:
-        return True
-    return (stat.st_uid, stat.st_gid, stat.st_mode & 0o7777) != (uid, gid, mode)
+from ansible_collections.hauser.multi_hauser.plugins.module_utils.core.files import OrgFiles
+from ansible_collections.hauser.multi_hauser.plugins.module_utils.core.layout import PROGRAM_DIR, Layout
+from ansible_collections.hauser.multi_hauser.plugins.module_utils.core.secrets import mask_values
+from ansible_collections.hauser.multi_hauser.plugins.module_utils.core.supervisor import (
+    ACTIVE_STATES,
+    FAULT_ALREADY_ADDED,
+    FAULT_ALREADY_STARTED,
+    FAULT_NOT_RUNNING,
+    SUPERVISOR_ARGUMENT_SPEC,
+    Supervisor,
+    SupervisorError,
+    namespec,
+)
 
 
-def _write_atomically(path, content, uid, gid, mode):
-    """Write a new file beside the old one with its final owner and mode, then rename it."""
-    directory = os.path.dirname(path)
-    handle, temp_path = tempfile.mkstemp(dir=directory, prefix=".multi-hauser-")
-    try:
-        os.fchown(handle, uid, gid)
-        os.fchmod(handle, mode)
-        os.write(handle, content.encode("utf-8"))
-        os.fsync(handle)
-        os.close(handle)
-        os.rename(temp_path, path)
-    except BaseException:
-        try:
-            os.close(handle)
-        except OSError:
-            pass  # already closed
-        os.unlink(temp_path)
-        raise
+
+class Changes(object):
+    """What the files' sync means for each org: to add, to restart (its program or its config
+    changed), to remove; and, found not running, to start."""
+
+    def __init__(self):
+        self.added = []
+        self.program_changed = []
+        self.config_changed = []
+        self.removed = []
+        self.stopped = []
+
+    @property
+    def restarted(self):
+        return sorted(self.program_changed + self.config_changed)
+
+    def moving(self):
+        return set(self.added + self.program_changed + self.config_changed + self.removed)
+
+    def any(self):
+        return bool(self.moving() or self.stopped)
 
 
-class Orgs(object):
-    """Compares what a host has with what it should have, and makes it so."""
+def invocation(params):
+    """The arguments as the result shows them: the rendered files by count. Returning them all,
+    each config masked, would cost AnsibleModule a search of every file for every hidden value."""
+    shown = dict((name, value) for name, value in params.items() if name not in ("orgs", "secrets"))
+    shown["orgs"] = "%d orgs, files not shown" % len(params.get("orgs") or ())
+    shown["secrets"] = "%d values, not shown" % len(params.get("secrets") or ())
+    return {"module_args": shown}
 
-    def __init__(self, module):
+
+def fail(module, msg):
+    module.fail_json(msg=mask_values(msg, module.params["secrets"]), invocation=invocation(module.params))
+
+
+def sync_files(files, existing, records, keep, restart_all):
+    """Writes the records' files and removes the programs of orgs not wanted; returns Changes.
+    existing: org id -> program file of the orgs the host had. records is None for stage stop,
+    which writes nothing and keeps the orgs of keep."""
+    changes = Changes()
+    wanted = set(keep) if records is None else set(record["org_id"] for record in records)
+    for record in records or ():
+        change = files.sync(record, record["org_id"] in existing)
+        if change.new:
+            changes.added.append(change.org_id)
+        elif change.program_changed:
+            changes.program_changed.append(change.org_id)
+        elif change.config_changed or restart_all:
+            changes.config_changed.append(change.org_id)
+    for org_id, path in sorted(existing.items()):
+        if org_id not in wanted:
+            changes.removed.append(org_id)
+            files.remove(org_id, path)
+    return changes
+
+
+class Apply(object):
+    """Applies Changes to supervisord: stops what goes or restarts, all at once; then removes,
+    adds and starts in one request; then waits until what started runs."""
+
+    def __init__(self, module, layout):
         self.module = module
+        self.layout = layout
         self.params = module.params
-        self.check = module.check_mode
-        try:
-            self.uid = pwd.getpwnam(self.params["owner"]).pw_uid
-            self.gid = grp.getgrnam(self.params["group"]).gr_gid
-        except KeyError:
-            if not self.check:
-                module.fail_json(msg="user or group %s:%s does not exist" % (self.params["owner"], self.params["group"]))
-            self.uid = self.gid = -1  # check mode on a fresh host: everything is new anyway
-        self.diff = []
-        self.attrs_changed = False
-        self.existing = self.managed_programs()
-        self.delays = {}
-        for org_id in self.existing:
-            delay = export_delay(self.config_path(org_id))
-            if delay:
-                self.delays[org_id] = delay
 
-    def program_path(self, org_id):
-        return os.path.join(self.params["program_dir"], "%s%s.conf" % (self.params["program_prefix"], org_id))
+    def fail(self, msg):
+        fail(self.module, msg)
 
-    def config_path(self, org_id):
-        return os.path.join(self.params["base_dir"], org_id, CONFIG_NAME)
-
-    def mask(self, text):
-        if text is None:
-            return ""
-        keys = "|".join(re.escape(key) for key in self.params["secret_keys"])
-        if keys:
-            text = re.sub(r'(?im)^(\s*(?:%s)\s*=\s*).*$' % keys, r'\1"********"', text)
-        for secret in self.params["secrets"]:
-            if secret:
-                text = text.replace(secret, "********")
-        return text
-
-    def sync_file(self, path, content, uid, gid, mode):
-        """Returns True when the content changed (the org must restart)."""
-        current = _read(path)
-        if current != content:
-            before, after = self.mask(current), self.mask(content)
-            self.diff.append({
-                "before_header": path if current is not None else "/dev/null",
-                "after_header": path if before != after else path + " (a secret changed; not shown)",
-                "before": before,
-                "after": after,
-            })
-            if not self.check:
-                _write_atomically(path, content, uid, gid, mode)
-            return True
-        if _attrs_differ(path, uid, gid, mode):
-            self.attrs_changed = True
-            if not self.check:
-                os.chown(path, uid, gid)
-                os.chmod(path, mode)
-        return False
-
-    def sync_dir(self, path, uid, gid, mode):
-        if os.path.isdir(path) and not _attrs_differ(path, uid, gid, mode):
-            return
-        self.attrs_changed = True
-        if not os.path.isdir(path):
-            self.diff.append({"before_header": path, "after_header": path,
-                              "before": {"path": path, "state": "absent"},
-                              "after": {"path": path, "state": "directory"}})
-        if not self.check:
-            if not os.path.isdir(path):
-                os.makedirs(path, mode)
-            os.chown(path, uid, gid)
-            os.chmod(path, mode)
-
-    def managed_programs(self):
-        """org id -> program file, for every program file this module wrote."""
-        found = {}
-        prefix = self.params["program_prefix"]
-        try:
-            names = os.listdir(self.params["program_dir"])
-        except OSError:
-            return found
-        for name in names:
-            if name.startswith(prefix) and name.endswith(".conf"):
-                path = os.path.join(self.params["program_dir"], name)
-                if self.params["marker"] in (_read(path) or ""):
-                    found[name[len(prefix):-len(".conf")]] = path
-        return found
-
-    def sync(self, stop_only):
-        """Returns (added, program_changed, config_changed, removed) as lists of org ids.
-
-        With stop_only, only the programs of orgs no longer listed are removed."""
-        added, program_changed, config_changed, removed = [], [], [], []
-        existing = self.existing
-        if stop_only:
-            wanted = set(self.params["keep"])
-        else:
-            wanted = set(org["org_id"] for org in self.params["orgs"])
-        for org in [] if stop_only else self.params["orgs"]:
-            org_id = org["org_id"]
-            for path in [os.path.join(self.params["base_dir"], org_id)] + org["dirs"]:
-                self.sync_dir(path, self.uid, self.gid, 0o750)
-            config_new = self.sync_file(self.config_path(org_id), org["config"], 0, self.gid, 0o640)
-            program_new = self.sync_file(self.program_path(org_id), org["program"], 0, 0, 0o644)
-            if org_id not in existing:
-                added.append(org_id)
-            elif program_new:
-                program_changed.append(org_id)
-            elif config_new:
-                config_changed.append(org_id)
-        for org_id, path in sorted(existing.items()):
-            if org_id in wanted:
-                continue
-            removed.append(org_id)
-            self.diff.append({"before_header": path, "after_header": path,
-                              "before": self.mask(_read(path)), "after": ""})
-            config = self.config_path(org_id)
-            if not self.check:
-                os.unlink(path)
-                if os.path.exists(config):
-                    os.unlink(config)  # it holds a key; the working directory stays
-        return added, program_changed, config_changed, removed
-
-    def apply(self, added, program_changed, config_changed, removed, start_stopped):
-        """Applies the changed files to supervisord: stops what goes or restarts, all at once; then
-        removes, adds and starts in one request; then waits until what started runs. Returns the
-        orgs that were not running and got started (if start_stopped)."""
-        prefix = self.params["program_prefix"]
-        moving = set(added + program_changed + config_changed + removed)
-        if not (moving or start_stopped):
-            return []
-        if not os.path.exists(self.params["supervisor_config"]):
-            if self.check:
-                return []  # check mode on a fresh host: supervisor is not installed yet
-            self.module.fail_json(msg="%s not found: is supervisor installed?" % self.params["supervisor_config"])
+    def connect(self):
         try:
             supervisor = Supervisor(self.params["supervisor_config"])
-            processes = supervisor.processes()
+            return supervisor, supervisor.processes()
         except SupervisorError as error:
-            self.module.fail_json(msg=str(error))
-        stopped = sorted(
-            org["org_id"] for org in self.params["orgs"]
-            if org["org_id"] not in moving
-            and processes.get(prefix + org["org_id"], {}).get("statename") not in ACTIVE_STATES
-        ) if start_stopped else []  # stopped, exited, given up, or not loaded in supervisord at all
-        if self.check or not (moving or stopped):
-            return stopped
-        try:
-            self._apply(supervisor, processes, added, program_changed, config_changed, removed, stopped)
-        except SupervisorError as error:
-            self.module.fail_json(msg=str(error))
-        return stopped
+            self.fail(str(error))
 
-    def _apply(self, supervisor, processes, added, program_changed, config_changed, removed, stopped):
-        prefix = self.params["program_prefix"]
-        ours = set(prefix + org_id for org_id in added + program_changed + removed + stopped)
+    def find_stopped(self, changes, records, processes):
+        """Orgs not otherwise touched whose program is not running (stopped, exited, given up, or
+        not loaded in supervisord at all)."""
+        moving = changes.moving()
+        changes.stopped = sorted(
+            record["org_id"] for record in records
+            if record["org_id"] not in moving
+            and processes.get(self.layout.program_name(record["org_id"]), {}).get("statename") not in ACTIVE_STATES)
+
+    def run(self, supervisor, processes, changes):
+        name = self.layout.program_name
+        ours = set(name(org_id) for org_id in changes.added + changes.program_changed + changes.removed
+                   + changes.stopped)
         groups_added, groups_changed, groups_removed = [
-            [group for group in groups if group in ours] for groups in supervisor.call("reloadConfig")[0]]
+            [group for group in groups if group in ours] for groups in self._call(supervisor, "reloadConfig")[0]]
         # Stop every program that goes, changes or restarts, all at once, and wait for all of them.
-        to_stop = groups_removed + groups_changed + [prefix + org_id for org_id in config_changed]
+        to_stop = groups_removed + groups_changed + [name(org_id) for org_id in changes.config_changed]
         to_stop = [group for group in to_stop if processes.get(group, {}).get("statename") in ACTIVE_STATES]
         calls = [("stopProcess", (namespec(group), False)) for group in to_stop]
-        failed = self._failures(calls, supervisor.multicall(calls), FAULT_NOT_RUNNING)
+        failed = _failures(calls, self._multicall(supervisor, calls), FAULT_NOT_RUNNING)
         if failed:
-            self.module.fail_json(msg="supervisord could not stop: %s" % "; ".join(
-                "%s (%s)" % (name, failure[1]) for name, failure in sorted(failed.items())))
-        still = supervisor.wait(to_stop, lambda info: info["statename"] not in ACTIVE_STATES, self.params["stop_timeout"])
+            self.fail("supervisord could not stop: %s" % "; ".join(
+                "%s (%s)" % (group, failure[1]) for group, failure in sorted(failed.items())))
+        still = self._wait(supervisor, to_stop, lambda info: info["statename"] not in ACTIVE_STATES,
+                           self.params["stop_timeout"])
         if still:
-            self.module.fail_json(msg="still stopping after %d s: %s" % (self.params["stop_timeout"], ", ".join(sorted(still))))
+            self.fail("still stopping after %d s: %s" % (self.params["stop_timeout"], ", ".join(sorted(still))))
         # Then remove, add and start, in one request.
-        to_start = groups_changed + groups_added + [prefix + org_id for org_id in config_changed + stopped]
+        to_start = groups_changed + groups_added + [name(org_id) for org_id in changes.config_changed + changes.stopped]
         to_start = sorted(set(to_start), key=to_start.index)
         calls = ([("removeProcessGroup", (group,)) for group in groups_removed + groups_changed]
                  + [("addProcessGroup", (group,)) for group in groups_changed + groups_added]
                  + [("startProcess", (namespec(group), False)) for group in to_start])
-        results = supervisor.multicall(calls)
-        failed = self._failures(calls, results, FAULT_ALREADY_ADDED, FAULT_ALREADY_STARTED)
+        failed = _failures(calls, self._multicall(supervisor, calls), FAULT_ALREADY_ADDED, FAULT_ALREADY_STARTED)
         # One program that cannot start must not hide how the others fare: wait for them first.
-        problems = ["supervisord could not %s %s: %s" % (method, name, why)
-                    for name, (method, why) in sorted(failed.items())]
+        problems = ["supervisord could not %s %s: %s" % (method, group, why)
+                    for group, (method, why) in sorted(failed.items())]
         problems += self.wait_started(supervisor, [group for group in to_start if group not in failed])
         if problems:
-            self.module.fail_json(msg="; ".join(problems))
-
-    @staticmethod
-    def _failures(calls, results, *harmless):
-        """(program, (method, fault string)) for each call that failed for a reason not in harmless."""
-        failed = {}
-        for (method, args), result in zip(calls, results):
-            if isinstance(result, tuple) and result[0] not in harmless:
-                failed[args[0].split(":")[0]] = (method, result[1])
-        return failed
+            self.fail("; ".join(problems))
 
     def wait_started(self, supervisor, groups):
         """Waits until each of these programs is RUNNING (past its startsecs) or has given up
@@ -428,71 +305,76 @@ class Orgs(object):
         timeout = self.params["start_timeout"]
         if not groups or timeout <= 0:
             return []
-        pending = supervisor.wait(groups, lambda info: info["statename"] in ("RUNNING", "FATAL"), timeout)
-        infos = supervisor.processes()
-        prefix = self.params["program_prefix"]
+        pending = self._wait(supervisor, groups, lambda info: info["statename"] in ("RUNNING", "FATAL"), timeout)
+        infos = self._call(supervisor, "getAllProcessInfo")
+        infos = dict((info["name"], info) for info in infos)
+        org_of = self.layout.org_of_program
         fatal = sorted(group for group in groups if infos.get(group, {}).get("statename") == "FATAL")
         if pending:
             self.module.warn("%d org(s) not yet RUNNING after %d s (multi_hauser_start_timeout): %s" % (
-                len(pending), timeout, ", ".join(sorted(group[len(prefix):] for group in pending))))
+                len(pending), timeout, ", ".join(sorted(org_of(group) for group in pending))))
         if not fatal:
             return []
         described = []
         for group in fatal:
             info = infos[group]
             why = info.get("spawnerr") or info.get("description") or "exited"
-            described.append("%s (%s; its log: %s)" % (group[len(prefix):], why, info.get("stdout_logfile") or "-"))
+            described.append("%s (%s; its log: %s)" % (org_of(group), why, info.get("stdout_logfile") or "-"))
         return ["hauser could not start for %d org(s); supervisord gave up (FATAL): %s" % (
             len(fatal), "; ".join(described))]
 
+    def _call(self, supervisor, method, *args):
+        try:
+            return supervisor.call(method, *args)
+        except SupervisorError as error:
+            self.fail(str(error))
 
-class OrgsModule(AnsibleModule):
-    """AnsibleModule, but logging and returning its arguments in short: the rendered files by count.
+    def _multicall(self, supervisor, calls):
+        try:
+            return supervisor.multicall(calls)
+        except SupervisorError as error:
+            self.fail(str(error))
 
-    AnsibleModule would search the text of every rendered file for every hidden value (each
-    config and each key), a cost that grows with the square of the orgs (seconds at 1,000), and
-    would return the files, keys masked, to the controller for nothing."""
+    def _wait(self, supervisor, names, done, timeout):
+        try:
+            return supervisor.wait(names, done, timeout)
+        except SupervisorError as error:
+            self.fail(str(error))
 
-    def summary(self):
-        # Also called by a fail_json of argument validation, when some parameters may be missing.
-        given = getattr(self, "params", None) or {}
-        params = dict((name, value) for name, value in given.items() if name not in ("orgs", "secrets"))
-        params["orgs"] = ["%s (files not shown)" % org.get("org_id") for org in given.get("orgs") or ()
-                          if isinstance(org, dict)]
-        params["secrets"] = "%d values, not shown" % len(given.get("secrets") or ())
-        return params
 
-    def _log_invocation(self):
-        self.log("Invoked with %d orgs, stage %s" % (len(self.params.get("orgs") or ()), self.params.get("stage")))
+def _failures(calls, results, *harmless):
+    """(program, (method, fault string)) for each call that failed for a reason not in harmless."""
+    failed = {}
+    for (method, args), result in zip(calls, results):
+        if isinstance(result, tuple) and result[0] not in harmless:
+            failed[args[0].split(":")[0]] = (method, result[1])
+    return failed
 
-    def exit_json(self, **kwargs):
-        kwargs.setdefault("invocation", {"module_args": self.summary()})
-        AnsibleModule.exit_json(self, **kwargs)
 
-    def fail_json(self, msg, **kwargs):
-        kwargs.setdefault("invocation", {"module_args": self.summary()})
-        AnsibleModule.fail_json(self, msg, **kwargs)
+def _owner_ids(module):
+    try:
+        return pwd.getpwnam(module.params["owner"]).pw_uid, grp.getgrnam(module.params["group"]).gr_gid
+    except KeyError:
+        if not module.check_mode:
+            fail(module, "user or group %s:%s does not exist" % (module.params["owner"], module.params["group"]))
+        return -1, -1  # check mode on a fresh host: everything is new anyway
 
 
 def main():
-    org_spec = dict(
-        org_id=dict(type="str", required=True),
-        config=dict(type="str", required=True, no_log=True),
-        program=dict(type="str", required=True),
-        dirs=dict(type="list", elements="path", default=[]),
-    )
-    module = OrgsModule(
+    module = AnsibleModule(
         argument_spec=dict(
-            orgs=dict(type="list", elements="dict", options=org_spec),
+            orgs=dict(type="list", elements="dict", options=dict(
+                org_id=dict(type="str", required=True),
+                config=dict(type="str", required=True, no_log=True),
+                program=dict(type="str", required=True),
+                dirs=dict(type="list", elements="path", default=[]),
+            )),
             keep=dict(type="list", elements="str"),
             base_dir=dict(type="path", required=True),
-            program_dir=dict(type="path", required=True),
-            program_prefix=dict(type="str", required=True),
-            marker=dict(type="str", required=True),
+            program_dir=dict(type="path", default=PROGRAM_DIR),
             owner=dict(type="str", required=True),
             group=dict(type="str", required=True),
             secrets=dict(type="list", elements="str", default=[], no_log=True),
-            secret_keys=dict(type="list", elements="str", default=["FsApiToken", "Password"], no_log=False),
             restart_all=dict(type="bool", default=False),
             stage=dict(type="str", default="all", choices=["all", "stop"]),
             start_timeout=dict(type="int", default=60),
@@ -502,29 +384,38 @@ def main():
         required_if=[("stage", "all", ["orgs"]), ("stage", "stop", ["keep"])],
         supports_check_mode=True,
     )
-    if module.params["orgs"] is None:
-        module.params["orgs"] = []
-    orgs = Orgs(module)
-    existing = sorted(orgs.existing)
-    stop_only = module.params["stage"] == "stop"
-    added, program_changed, config_changed, removed = orgs.sync(stop_only)
-    if module.params["restart_all"] and not stop_only:
-        config_changed = [org["org_id"] for org in module.params["orgs"]
-                          if org["org_id"] not in added and org["org_id"] not in program_changed]
-    started = orgs.apply(added, program_changed, config_changed, removed, start_stopped=not stop_only)
+    params = module.params
+    stop_only = params["stage"] == "stop"
+    records = None if stop_only else module.params["orgs"] or []
+    layout = Layout(params["base_dir"], params["program_dir"])
+    uid, gid = _owner_ids(module)
+    files = OrgFiles(layout, uid, gid, check=module.check_mode, secrets=params["secrets"])
+    existing = files.managed_programs()
+    delays = dict((org_id, files.export_delay(org_id)) for org_id in existing)
+    changes = sync_files(files, existing, records, params["keep"] or (), params["restart_all"] and not stop_only)
+    if changes.moving() or records:
+        if os.path.exists(params["supervisor_config"]):
+            apply = Apply(module, layout)
+            supervisor, processes = apply.connect()
+            if records:
+                apply.find_stopped(changes, records, processes)
+            if changes.any() and not module.check_mode:
+                apply.run(supervisor, processes, changes)
+        elif not module.check_mode:  # in check mode on a fresh host, supervisor is not installed yet
+            fail(module, "%s not found: is supervisor installed?" % params["supervisor_config"])
     result = dict(
-        changed=bool(added or program_changed or config_changed or removed or started or orgs.attrs_changed),
-        added=sorted(added),
-        restarted=sorted(program_changed + config_changed),
-        removed=sorted(removed),
-        started=started,
-        unchanged=len(module.params["orgs"]) - len(added) - len(program_changed) - len(config_changed),
-        existing=existing,
-        delays=orgs.delays,
+        changed=bool(changes.any() or files.attrs_changed),
+        added=sorted(changes.added),
+        restarted=changes.restarted,
+        removed=sorted(changes.removed),
+        started=changes.stopped,
+        unchanged=len(records or ()) - len(changes.added) - len(changes.program_changed) - len(changes.config_changed),
+        existing=sorted(existing),
+        delays=dict((org_id, delay) for org_id, delay in delays.items() if delay),
     )
     if module._diff:
-        result["diff"] = orgs.diff
-    module.exit_json(**result)
+        result["diff"] = files.diff
+    module.exit_json(invocation=invocation(params), **result)
 
 
 if __name__ == "__main__":

@@ -27,10 +27,6 @@ options:
     description: Where each org's log is, as C(<log_dir>/<org_id>.log).
     type: path
     default: /var/log/multi-hauser
-  program_prefix:
-    description: Programs are named C(<prefix><org_id>).
-    type: str
-    default: hauser-
 extends_documentation_fragment:
   - hauser.multi_hauser.supervisor
 attributes:
@@ -80,8 +76,13 @@ import os
 import re
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.hauser.multi_hauser.plugins.module_utils.org_state import SUPERVISOR_ARGUMENT_SPEC, export_delay
-from ansible_collections.hauser.multi_hauser.plugins.module_utils.supervisor_rpc import Supervisor, SupervisorError
+from ansible_collections.hauser.multi_hauser.plugins.module_utils.core.files import OrgFiles
+from ansible_collections.hauser.multi_hauser.plugins.module_utils.core.layout import PROGRAM_DIR, Layout
+from ansible_collections.hauser.multi_hauser.plugins.module_utils.core.supervisor import (
+    SUPERVISOR_ARGUMENT_SPEC,
+    Supervisor,
+    SupervisorError,
+)
 
 _RUNNING_DETAIL = re.compile(r"^pid \d+, uptime (.+)$")
 
@@ -103,7 +104,6 @@ def main():
         argument_spec=dict(
             base_dir=dict(type="path", default="/var/lib/multi-hauser"),
             log_dir=dict(type="path", default="/var/log/multi-hauser"),
-            program_prefix=dict(type="str", default="hauser-"),
             **SUPERVISOR_ARGUMENT_SPEC
         ),
         supports_check_mode=True,
@@ -115,19 +115,21 @@ def main():
         processes = Supervisor(params["supervisor_config"]).processes()
     except SupervisorError as error:
         module.fail_json(msg=str(error))
+    layout = Layout(params["base_dir"], PROGRAM_DIR, params["log_dir"])
+    files = OrgFiles(layout, -1, -1, check=True)
     orgs = []
     for name, info in processes.items():
-        if info["group"] != name or not name.startswith(params["program_prefix"]):
+        org_id = layout.org_of_program(name)
+        if info["group"] != name or not org_id:
             continue
-        org_id = name[len(params["program_prefix"]):]
         running = _RUNNING_DETAIL.match(info.get("description") or "")
         orgs.append(dict(
             org_id=org_id,
             state=info["statename"],
             pid=int(info.get("pid") or 0),
             uptime=running.group(1) if running else "-",
-            export_delay=export_delay(os.path.join(params["base_dir"], org_id, "config.toml")) or "-",
-            last_log_line=last_line(os.path.join(params["log_dir"], org_id + ".log")),
+            export_delay=files.export_delay(org_id) or "-",
+            last_log_line=last_line(layout.log_path(org_id)),
         ))
     module.exit_json(changed=False, orgs=sorted(orgs, key=lambda org: org["org_id"]))
 

@@ -5,11 +5,12 @@
 
     python3 entrypoint.py [KEYFILE]        (default: $MULTI_HAUSER_KEYFILE or /secrets/keys.csv)
 
-The same code as the collection's filters parses the key file, staggers the delays and renders
-the templates (keyfile.py, go_duration.py, hauser_config.py lie beside this file). The image's
-build-time settings are defaults; each can be overridden by an environment variable
-MULTI_HAUSER_<SETTING> (see SETTINGS). Bad input exits with status 2 before any hauser starts,
-naming the file and line and never showing a key.
+The collection's module_utils/core package lies beside this file, under the path the controller
+imports it from: the same code parses the key file, staggers the delays, renders the templates
+and writes the files as the collection does for a VM. The image's build-time settings are
+defaults; each setting of IMAGE_SETTINGS can be overridden by an environment variable
+MULTI_HAUSER_<SETTING>. Bad input exits with status 2 before any hauser starts, naming the
+variable, or the file and line, and never showing a key.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -19,12 +20,20 @@ import json
 import os
 import pwd
 import sys
-import tempfile
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-
-from hauser_config import ConfigError, render_org_files  # noqa: E402
-from keyfile import KeyFileError, StaggerError, parse_keyfile, stagger_delays  # noqa: E402
+from ansible_collections.hauser.multi_hauser.plugins.module_utils.core.config import ConfigError
+from ansible_collections.hauser.multi_hauser.plugins.module_utils.core.files import OrgFiles, write_atomically
+from ansible_collections.hauser.multi_hauser.plugins.module_utils.core.layout import MARKER
+from ansible_collections.hauser.multi_hauser.plugins.module_utils.core.orgs import KeyFileError, parse_keyfile
+from ansible_collections.hauser.multi_hauser.plugins.module_utils.core.render import layout_of, render_org_files
+from ansible_collections.hauser.multi_hauser.plugins.module_utils.core.settings import (
+    IMAGE_NAMING,
+    IMAGE_SETTINGS,
+    SettingsError,
+    check_required,
+    convert,
+)
+from ansible_collections.hauser.multi_hauser.plugins.module_utils.core.stagger import StaggerError, stagger_delays
 
 SHARE_DIR = "/usr/local/share/multi-hauser"
 DEFAULT_KEYFILE = "/secrets/keys.csv"
@@ -36,76 +45,17 @@ GROUP = "orgs"
 GROUP_FILE = "orgs.group.conf"
 
 
-def _boolean(text):
-    if text.strip().lower() not in ("1", "true", "yes", "on", "0", "false", "no", "off", ""):
-        raise ValueError(text)
-    return text.strip().lower() in ("1", "true", "yes", "on")
-
-
-# Setting name -> how its environment variable's text becomes the value.
-SETTINGS = {
-    "provider": str,
-    "storage_only": _boolean,
-    "gcs_bucket": str,
-    "bigquery_project": str,
-    "bigquery_dataset": str,
-    "s3_bucket": str,
-    "s3_region": str,
-    "s3_timeout": str,
-    "redshift_host": str,
-    "redshift_port": str,
-    "redshift_db": str,
-    "redshift_user": str,
-    "redshift_password": str,
-    "redshift_database_schema": str,
-    "redshift_credentials": str,
-    "redshift_varchar_max": int,
-    "local_save_dir": str,
-    "export_duration": str,
-    "export_delay_base": str,
-    "export_delay_step": str,
-    "export_delay_window": str,
-    "backoff": str,
-    "backoff_steps_max": int,
-    "config_extra": json.loads,
-}
-_EXPECTED = {int: "a whole number", json.loads: "a JSON object", _boolean: "true or false"}
-REQUIRED = {
-    "gcp": ("gcs_bucket", "bigquery_project", "bigquery_dataset"),
-    "gcp_storage_only": ("gcs_bucket",),
-    "aws": ("s3_bucket", "s3_region", "redshift_host", "redshift_db", "redshift_user",
-            "redshift_password", "redshift_credentials"),
-    "aws_storage_only": ("s3_bucket", "s3_region"),
-    "local": ("local_save_dir",),
-}
-
-
 class StartError(Exception):
     """Bad input: reported in one line, exit status 2, before anything starts."""
 
 
-def env_name(setting):
-    return "MULTI_HAUSER_" + setting.upper()
-
-
 def load_settings(environ):
+    """The build-time settings, each overridden by its MULTI_HAUSER_<SETTING> when set."""
     with open(os.path.join(SHARE_DIR, "settings.json")) as handle:
         settings = json.load(handle)
-    for setting, convert in SETTINGS.items():
-        text = environ.get(env_name(setting))
-        if text is None:
-            continue
-        try:
-            settings[setting] = convert(text)
-        except ValueError:
-            raise StartError("%s is not valid: %s expected" % (env_name(setting), _EXPECTED[convert]))
-    if settings["provider"] not in ("gcp", "aws", "local"):
-        raise StartError("%s must be gcp, aws or local" % env_name("provider"))
-    storage_only = settings["storage_only"] and settings["provider"] != "local"
-    for setting in REQUIRED[settings["provider"] + ("_storage_only" if storage_only else "")]:
-        if not str(settings.get(setting, "")):
-            raise StartError("%s must be set (in the image's build or at run time) with provider %s"
-                             % (env_name(setting), settings["provider"]))
+    overrides = dict((name, environ[IMAGE_NAMING(name)]) for name in IMAGE_SETTINGS if IMAGE_NAMING(name) in environ)
+    settings.update(convert(overrides, IMAGE_NAMING))
+    check_required(settings, IMAGE_NAMING)
     return settings
 
 
@@ -115,12 +65,9 @@ def read_orgs(path, settings):
             data = handle.read()
     except (IOError, OSError) as exc:
         raise StartError("cannot read the key file %s: %s" % (path, exc.strerror))
-    try:
-        orgs = parse_keyfile(data, source=path)
-        return stagger_delays(orgs, base=settings["export_delay_base"], step=settings["export_delay_step"],
-                              window=settings["export_delay_window"])
-    except (KeyFileError, StaggerError) as exc:
-        raise StartError(str(exc))
+    orgs = parse_keyfile(data, source=path)
+    return stagger_delays(orgs, base=settings["export_delay_base"], step=settings["export_delay_step"],
+                          window=settings["export_delay_window"])
 
 
 def check_credentials_readable(user, environ):
@@ -149,43 +96,21 @@ def check_credentials_readable(user, environ):
         )
 
 
-def write_file(path, content, uid, gid, mode):
-    handle, temp_path = tempfile.mkstemp(dir=os.path.dirname(path))
-    os.fchown(handle, uid, gid)
-    os.fchmod(handle, mode)
-    os.write(handle, content.encode("utf-8"))
-    os.close(handle)
-    os.rename(temp_path, path)
-
-
-def make_dir(path, uid, gid):
-    if not os.path.isdir(path):
-        os.makedirs(path)
-    os.chown(path, uid, gid)
-    os.chmod(path, 0o750)
-
-
 def write_orgs(files, settings):
-    """Each org's directories, config (root:hauser 0640) and program; stale programs go."""
+    """Each org's directories, config and program, as for a VM; the programs of orgs of an
+    earlier start of this container go; then the group of every org's program."""
     account = pwd.getpwnam(settings["user"])
-    gid = grp.getgrgid(account.pw_gid).gr_gid
-    program_dir = settings["program_dir"]
-    wanted = set([GROUP_FILE])
-    programs = []
+    org_files = OrgFiles(layout_of(settings), account.pw_uid, grp.getgrgid(account.pw_gid).gr_gid)
+    existing = org_files.managed_programs()
     for org in files:
-        org_dir = os.path.join(settings["base_dir"], org["org_id"])
-        for path in [org_dir] + org["dirs"]:
-            make_dir(path, account.pw_uid, gid)
-        write_file(os.path.join(org_dir, "config.toml"), org["config"], 0, gid, 0o640)
-        name = settings["program_prefix"] + org["org_id"] + ".conf"
-        write_file(os.path.join(program_dir, name), org["program"], 0, 0, 0o644)
-        wanted.add(name)
-        programs.append(settings["program_prefix"] + org["org_id"])
-    write_file(os.path.join(program_dir, GROUP_FILE),
-               "; %s\n[group:%s]\nprograms=%s\n" % (settings["marker"], GROUP, ",".join(programs)), 0, 0, 0o644)
-    for name in os.listdir(program_dir):
-        if name.endswith(".conf") and name not in wanted:
-            os.unlink(os.path.join(program_dir, name))  # an org of a previous start of this container
+        org_files.sync(org, org["org_id"] in existing)
+    wanted = set(org["org_id"] for org in files)
+    for org_id, path in existing.items():
+        if org_id not in wanted:
+            org_files.remove(org_id, path)
+    programs = ",".join(org_files.layout.program_name(org["org_id"]) for org in files)
+    write_atomically(os.path.join(settings["program_dir"], GROUP_FILE),
+                     "; %s\n[group:%s]\nprograms=%s\n" % (MARKER, GROUP, programs), 0, 0, 0o644)
 
 
 def main(argv, environ):
@@ -197,10 +122,9 @@ def main(argv, environ):
             config_template = handle.read()
         with open(os.path.join(SHARE_DIR, "program.conf.j2")) as handle:
             program_template = handle.read()
-        settings["orgs_source"] = keyfile
-        files = render_org_files(orgs, settings, config_template, program_template)
+        files = render_org_files(orgs, settings, config_template, program_template, source=keyfile)
         check_credentials_readable(settings["user"], environ)
-    except (StartError, ConfigError) as exc:
+    except (StartError, ConfigError, KeyFileError, SettingsError, StaggerError) as exc:
         sys.stderr.write("multi-hauser: %s\n" % exc)
         return 2
     write_orgs(files, settings)

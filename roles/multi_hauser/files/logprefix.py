@@ -12,7 +12,7 @@ from __future__ import absolute_import, division, print_function
 
 import sys
 
-PROGRAM_PREFIX = sys.argv[1] if len(sys.argv) > 1 else "hauser-"
+from ansible_collections.hauser.multi_hauser.plugins.module_utils.core.layout import Layout
 
 
 def fields(line):
@@ -27,7 +27,7 @@ def main(stdin, stdout, stderr):
         payload = stdin.read(int(header["len"]))
         head, data = (payload.split("\n", 1) + [""])[:2]
         name = fields(head).get("processname", "?")
-        org = name[len(PROGRAM_PREFIX):] if name.startswith(PROGRAM_PREFIX) else name
+        org = Layout.org_of_program(name) or name
         for line in data.splitlines():
             stderr.write("[%s] %s\n" % (org, line))
         stderr.flush()

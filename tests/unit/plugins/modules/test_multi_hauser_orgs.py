@@ -16,11 +16,12 @@ import sys
 import pytest
 
 import ansible_collections.hauser.multi_hauser.plugins.modules.multi_hauser_orgs as orgs_module
+from ansible_collections.hauser.multi_hauser.plugins.module_utils.core.layout import MARKER as LAYOUT_MARKER
 
 # .../<collections>/ansible_collections/hauser/multi_hauser/plugins/modules/multi_hauser_orgs.py
 COLLECTIONS_DIR = os.path.abspath(os.path.join(os.path.dirname(orgs_module.__file__), *[os.pardir] * 5))
 MODULE = "ansible_collections.hauser.multi_hauser.plugins.modules.multi_hauser_orgs"
-MARKER = "; Managed by the multi_hauser unit tests"
+MARKER = "; " + LAYOUT_MARKER
 PREFIX = "hauser-"
 
 
@@ -45,8 +46,8 @@ class Host:
         self.runs = 0
 
     def args(self, orgs, **params):
-        args = dict(orgs=orgs, base_dir=self.base_dir, program_dir=self.supervisord.conf_d, program_prefix=PREFIX,
-                    marker=MARKER, owner="root", group="root", supervisor_config=self.supervisord.config)
+        args = dict(orgs=orgs, base_dir=self.base_dir, program_dir=self.supervisord.conf_d,
+                    owner="root", group="root", supervisor_config=self.supervisord.config)
         args.update(params)
         return args
 
@@ -366,7 +367,7 @@ def test_many_orgs_at_once(host):
     ({"orgs": [{"org_id": "o-1", "config": 'FsApiToken = "na1.invalid-args-key"'}]}, "program"),
 ])
 def test_invalid_arguments_fail_clearly_and_show_no_key(tmp_path, args, message):
-    params = dict(base_dir=str(tmp_path), program_dir=str(tmp_path), program_prefix="hauser-", marker="m",
+    params = dict(base_dir=str(tmp_path), program_dir=str(tmp_path),
                   owner="root", group="root", secrets=["na1.invalid-args-key"], **args)
     path = tmp_path / "args.json"
     path.write_text(json.dumps({"ANSIBLE_MODULE_ARGS": params}))

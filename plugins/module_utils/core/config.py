@@ -1,14 +1,9 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) 2026, multi_hauser contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Each org's hauser config.toml and supervisord program, rendered from Jinja templates.
+"""hauser 1.5.1's config: its keys, the checks it makes at start, and the TOML it reads.
 
-One implementation for both ways the collection runs hauser: the action plugin renders on the
-Ansible controller (VMs), the image's entrypoint renders when the container starts. So this
-module needs Jinja2 and the Python standard library only, never Ansible.
-
-Data flow: settings (the role's variables) + one org (from the key file) -> ``org_context`` ->
-the config template (ours prints ``hauser_config | toml``) and the program template.
+hauser_config() gives one org's config as a dictionary of hauser keys; to_toml() writes it.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -16,20 +11,13 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import json
-import posixpath
 
-import jinja2
-import jinja2.sandbox
-
-try:
-    from ansible_collections.hauser.multi_hauser.plugins.module_utils.go_duration import (
-        HOUR,
-        MINUTE,
-        DurationError,
-        parse_duration,
-    )
-except ImportError:  # copied next to go_duration.py in the container image
-    from go_duration import HOUR, MINUTE, DurationError, parse_duration
+from ansible_collections.hauser.multi_hauser.plugins.module_utils.core.durations import (
+    HOUR,
+    MINUTE,
+    DurationError,
+    parse_duration,
+)
 
 # hauser 1.5.1's config keys by section, in hauser's spelling; hauser matches them
 # case-insensitively and silently ignores any other key, so a typo must be caught here.
@@ -49,7 +37,6 @@ KNOWN_KEYS = {
     "local": ("SaveDir", "StartTime", "UseStartTime"),
 }
 DURATION_KEYS = ("ExportDuration", "ExportDelay", "Backoff")
-SECRET_KEYS = ("FsApiToken", "Password")
 _DAY = 24 * HOUR
 
 
@@ -124,9 +111,8 @@ def check_config(config, where):
         raise ConfigError("%s: BackoffStepsMax must be a whole number of 0 or more" % where)
 
 
-def hauser_config(org, settings):
+def hauser_config(org, settings, layout):
     """The config of one org, as an ordered dict of hauser keys (sections as nested dicts)."""
-    org_dir = posixpath.join(settings["base_dir"], org["org_id"])
     suffix = table_suffix(org["org_id"])
     provider = settings["provider"]
     config = {
@@ -136,10 +122,10 @@ def hauser_config(org, settings):
         "ExportDelay": org["export_delay"],
         "Backoff": settings["backoff"],
         "BackoffStepsMax": settings["backoff_steps_max"],
-        "TmpDir": posixpath.join(org_dir, "tmp"),
+        "TmpDir": layout.tmp_dir(org["org_id"]),
     }
     if provider == "local":
-        config["local"] = {"SaveDir": posixpath.join(settings["local_save_dir"], org["org_id"])}
+        config["local"] = {"SaveDir": layout.save_dir(org["org_id"])}
     else:
         # Orgs share a bucket: each keeps its files (and its StorageOnly sync point) apart.
         config["FilePrefix"] = org["org_id"] + "/"
@@ -218,73 +204,3 @@ def to_toml(config):
         lines.extend(["", "[%s]" % key])
         lines.extend("%s = %s" % (k, toml_value(v)) for k, v in values.items())
     return "\n".join(lines) + "\n"
-
-
-def supervisor_value(value):
-    """A double-quoted value for a supervisord environment= line (% must be doubled)."""
-    text = str(value)
-    if any(character in text for character in '"\\\n\r'):
-        raise ConfigError("a supervisord environment value may not hold quotes, backslashes or newlines")
-    return '"' + text.replace("%", "%%") + '"'
-
-
-def org_context(org, settings):
-    """The variables a config or program template sees for one org."""
-    org_dir = posixpath.join(settings["base_dir"], org["org_id"])
-    return {
-        "org": org,
-        "settings": settings,
-        "org_dir": org_dir,
-        "config_path": posixpath.join(org_dir, "config.toml"),
-        "program_name": settings["program_prefix"] + org["org_id"],
-        "hauser_config": hauser_config(org, settings),
-    }
-
-
-def org_dirs(org, settings):
-    """Directories an org needs besides its working directory, owned by the hauser user."""
-    dirs = [posixpath.join(settings["base_dir"], org["org_id"], "tmp")]
-    if settings["provider"] == "local":
-        dirs.append(posixpath.join(settings["local_save_dir"], org["org_id"]))
-    return dirs
-
-
-def _environment():
-    env = jinja2.sandbox.SandboxedEnvironment(
-        undefined=jinja2.StrictUndefined, keep_trailing_newline=True, autoescape=False,
-        trim_blocks=True, lstrip_blocks=True,  # as Ansible's template module
-    )
-    env.filters["toml"] = to_toml
-    env.filters["toml_value"] = toml_value
-    env.filters["supervisor_value"] = supervisor_value
-    return env
-
-
-def render_org_files(orgs, settings, config_template, program_template):
-    """Render every org's files: a list of dicts with org_id, dirs, config and program.
-
-    Templates are given as text. Errors name the org's line, never a key.
-    """
-    env = _environment()
-    templates = {}
-    for name, text in (("config", config_template), ("program", program_template)):
-        try:
-            templates[name] = env.from_string(text)
-        except jinja2.TemplateSyntaxError as exc:
-            raise ConfigError("the %s template has a syntax error on its line %d: %s" % (name, exc.lineno, exc.message))
-    check_table_names(orgs, settings.get("orgs_source", "key file"))
-    rendered = []
-    for org in orgs:
-        context = org_context(org, settings)
-        files = {"org_id": org["org_id"], "dirs": org_dirs(org, settings)}
-        for name, template in templates.items():
-            try:
-                text = template.render(context)
-            except jinja2.TemplateError as exc:
-                raise ConfigError(
-                    "the %s template failed for the org on line %d: %s" % (name, org["line"], exc.message)
-                )
-            # Templates read by Ansible's file lookup have lost their final newline.
-            files[name] = text if text.endswith("\n") else text + "\n"
-        rendered.append(files)
-    return rendered

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) 2026, multi_hauser contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The list of FullStory orgs: read from a key file or from a variable, validated, staggered.
+"""The list of FullStory orgs: read from a key file or from a variable, and validated.
 
 A key file has one ``org_id,api_key`` line per org. Lines end in LF or CRLF; a carriage
 return anywhere else is an error (no old-Mac CR-only files: such a file would otherwise
@@ -12,29 +12,15 @@ and spaces or tabs around fields are ignored.
 Error messages never quote a field value, not even an org id (a key file with its
 columns swapped has the key in the org id column): they give the source, the line and
 the position of the problem only, so they are safe to log.
-
-Plain Python, no Ansible import: the filter plugins and the image entrypoint both use it.
 """
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import heapq
 from collections.abc import Mapping, Sequence
 
-try:
-    from ansible_collections.hauser.multi_hauser.plugins.module_utils.go_duration import (
-        HOUR,
-        DurationError,
-        format_duration,
-        parse_duration,
-    )
-except ImportError:  # copied next to go_duration.py as a standalone module
-    from go_duration import HOUR, DurationError, format_duration, parse_duration
-
 ORG_ID_MAX_LENGTH = 64
-MIN_EXPORT_DELAY = HOUR  # hauser refuses a smaller ExportDelay
 
 _ORG_ID_CHARACTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
 # Printable ASCII but quotes and backslash. Real keys are ASCII; anything else is a
@@ -42,7 +28,6 @@ _ORG_ID_CHARACTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuv
 _API_KEY_CHARACTERS = frozenset(chr(code) for code in range(0x21, 0x7F)) - frozenset("'\"\\")
 _BLANKS = " \t"
 _BOM = u"\ufeff"
-_MAX_DURATION = (1 << 63) - 1
 
 
 class KeyFileError(ValueError):
@@ -51,10 +36,6 @@ class KeyFileError(ValueError):
     def __init__(self, message, lines=()):
         super(KeyFileError, self).__init__(message)
         self.lines = list(lines)
-
-
-class StaggerError(ValueError):
-    """An invalid option of stagger_delays."""
 
 
 def _first_outside(text, allowed):
@@ -243,73 +224,3 @@ def validate_orgs(items, source="multi_hauser_orgs"):
     if not orgs:
         raise KeyFileError("%s: no orgs given" % source)
     return orgs
-
-
-def _duration_option(name, value):
-    if not isinstance(value, str):
-        raise StaggerError('stagger_delays: %s must be a Go duration string such as "10m", got %s'
-                           % (name, type(value).__name__))
-    try:
-        return parse_duration(value)
-    except DurationError as error:
-        raise StaggerError("stagger_delays: %s is not a valid duration: %s" % (name, error)) from None
-
-
-def _kept_slots(orgs, previous, base_ns, step_ns, slots):
-    """org id -> slot, for orgs whose previous delay is still a slot that no earlier org kept."""
-    per_slot = -(-len(orgs) // slots)  # ceil: no slot holds more orgs than a fresh stagger gives it
-    usage = [0] * slots
-    kept = {}
-    for org in orgs:
-        try:
-            offset = parse_duration(str(previous.get(org["org_id"], ""))) - base_ns
-        except DurationError:
-            continue
-        slot, remainder = divmod(offset, step_ns)
-        if remainder == 0 and 0 <= slot < slots and usage[slot] < per_slot:
-            kept[org["org_id"]] = slot
-            usage[slot] += 1
-    return kept, usage
-
-
-def stagger_delays(orgs, base="24h", step="10m", window="24h", previous=None):
-    """Return copies of the orgs, each with an export_delay (Go duration string).
-
-    Delays are slots base + step * k, k < window // step. Without previous, org i gets slot
-    i mod (window // step): delays spread over [base, base + window) and wrap around, so no org
-    waits a whole window longer than the first. previous maps org ids to the delays they had:
-    an org keeps its delay while it is still a slot no earlier org kept (so that adding or
-    removing an org restarts no other), and the other orgs take the least used slots, lowest
-    first, in list order.
-    """
-    base_ns = _duration_option("base", base)
-    step_ns = _duration_option("step", step)
-    window_ns = _duration_option("window", window)
-    if base_ns < MIN_EXPORT_DELAY:
-        raise StaggerError('stagger_delays: base must be at least 1h (hauser\'s minimum ExportDelay), got "%s"'
-                           % base)
-    if step_ns <= 0:
-        raise StaggerError('stagger_delays: step must be greater than 0, got "%s"' % step)
-    if window_ns < step_ns:
-        raise StaggerError('stagger_delays: window ("%s") must be at least step ("%s")' % (window, step))
-    slots = window_ns // step_ns
-    if base_ns + (slots - 1) * step_ns > _MAX_DURATION:
-        raise StaggerError("stagger_delays: base + window is larger than the largest Go duration")
-    if isinstance(orgs, (str, bytes)) or not isinstance(orgs, Sequence):
-        raise StaggerError("stagger_delays: expected a list of orgs, got %s" % type(orgs).__name__)
-    for index, org in enumerate(orgs):
-        if not isinstance(org, Mapping):
-            raise StaggerError("stagger_delays: org %d is not a mapping (got %s)" % (index, type(org).__name__))
-    kept, usage = _kept_slots(orgs, previous, base_ns, step_ns, slots) if previous else ({}, [0] * slots)
-    free = [(count, slot) for slot, count in enumerate(usage)]
-    heapq.heapify(free)
-    staggered = []
-    for org in orgs:
-        slot = kept.get(org["org_id"])
-        if slot is None:
-            count, slot = heapq.heappop(free)
-            heapq.heappush(free, (count + 1, slot))
-        staggered_org = dict(org)
-        staggered_org["export_delay"] = format_duration(base_ns + step_ns * slot)
-        staggered.append(staggered_org)
-    return staggered

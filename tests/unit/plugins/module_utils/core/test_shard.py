@@ -3,7 +3,7 @@ import math
 
 import pytest
 
-from ansible_collections.hauser.multi_hauser.plugins.module_utils.shard import ShardError, assign_orgs, owner
+from ansible_collections.hauser.multi_hauser.plugins.module_utils.core.shard import ShardError, assign_orgs, owner
 
 ORGS = [{"org_id": "o-%04d-na1" % i, "api_key": "KEY%08d" % i, "line": i + 1} for i in range(3000)]
 THREE = {"vm-1": 1, "vm-2": 1, "vm-3": 1}

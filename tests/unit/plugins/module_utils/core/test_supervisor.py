@@ -6,7 +6,7 @@ import socket
 
 import pytest
 
-from ansible_collections.hauser.multi_hauser.plugins.module_utils.supervisor_rpc import (
+from ansible_collections.hauser.multi_hauser.plugins.module_utils.core.supervisor import (
     DEFAULT_SERVER_URL, FAULT_ALREADY_ADDED, FAULT_NOT_RUNNING, Supervisor, SupervisorError, namespec,
     server_settings)
 

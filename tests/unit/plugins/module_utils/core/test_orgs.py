@@ -4,20 +4,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ansible_collections.hauser.multi_hauser.plugins.module_utils.go_duration import (
-    HOUR,
-    MINUTE,
-    format_duration,
-    parse_duration,
-)
-from ansible_collections.hauser.multi_hauser.plugins.module_utils.keyfile import (
+from ansible_collections.hauser.multi_hauser.plugins.module_utils.core.orgs import (
     ORG_ID_MAX_LENGTH,
     KeyFileError,
-    StaggerError,
     parse_keyfile,
-    stagger_delays,
     validate_orgs,
 )
+from ansible_collections.hauser.multi_hauser.plugins.module_utils.core.stagger import stagger_delays
 
 KEY = "na1.Zx9Qw8Er7Ty6"
 KEY2 = "na1.Pl0Ok9Ij8Uh7"
@@ -275,97 +268,6 @@ def test_key_file_and_variable_apply_the_same_rules(org_id, api_key):
         [problem.sub(r"\1 ", line).replace("_", " ") for line in str(from_variable.value).split("\n")]
 
 
-# --- export delays --------------------------------------------------------------------------------
-
-def _delays(count, **options):
-    return [org["export_delay"] for org in stagger_delays([{"org_id": "o-%d" % index} for index in range(count)], **options)]
-
-
-def test_stagger_delays_defaults():
-    delays = _delays(290)
-    assert delays[:3] == ["24h", "24h10m", "24h20m"]
-    assert delays[143:147] == ["47h50m", "24h", "24h10m", "24h20m"]
-    assert delays[287:] == ["47h50m", "24h", "24h10m"]
-    assert "48h" not in delays
-
-
-@pytest.mark.parametrize("options, expected", [
-    ({"step": "7m"}, ["24h", "24h7m", "24h14m"]),
-    ({"base": "1h", "step": "1h", "window": "3h"}, ["1h", "2h", "3h", "1h"]),
-    ({"base": "2h", "step": "25m", "window": "1h"}, ["2h", "2h25m", "2h", "2h25m"]),
-    ({"step": "1h", "window": "1h"}, ["24h", "24h", "24h", "24h"]),
-    ({"base": "1h30m", "step": "90s", "window": "3m"}, ["1h30m", "1h31m30s", "1h30m", "1h31m30s"]),
-    ({"base": "24h", "step": "1ns", "window": "2ns"}, ["24h", "24h1ns", "24h", "24h1ns"]),
-])
-def test_stagger_delays_options(options, expected):
-    assert _delays(len(expected), **options) == expected
-
-
-def test_stagger_delays_copies():
-    orgs = [{"org_id": "o-1", "api_key": KEY, "line": 3, "export_delay": "1h"}]
-    result = stagger_delays(orgs)
-    assert orgs == [{"org_id": "o-1", "api_key": KEY, "line": 3, "export_delay": "1h"}]
-    assert result == [{"org_id": "o-1", "api_key": KEY, "line": 3, "export_delay": "24h"}]
-    assert stagger_delays(()) == []
-
-
-STAGGER_REJECTED = [
-    ({"base": "59m59s"}, 'stagger_delays: base must be at least 1h (hauser\'s minimum ExportDelay), got "59m59s"'),
-    ({"base": "0"}, 'stagger_delays: base must be at least 1h (hauser\'s minimum ExportDelay), got "0"'),
-    ({"base": "-24h"}, 'stagger_delays: base must be at least 1h (hauser\'s minimum ExportDelay), got "-24h"'),
-    ({"step": "0s"}, 'stagger_delays: step must be greater than 0, got "0s"'),
-    ({"step": "-10m"}, 'stagger_delays: step must be greater than 0, got "-10m"'),
-    ({"step": "2h", "window": "1h"}, 'stagger_delays: window ("1h") must be at least step ("2h")'),
-    ({"window": "0"}, 'stagger_delays: window ("0") must be at least step ("10m")'),
-    ({"base": "1440"}, 'stagger_delays: base is not a valid duration: time: missing unit in duration "1440"'),
-    ({"step": "10 m"}, 'stagger_delays: step is not a valid duration: time: unknown unit " m" in duration "10 m"'),
-    ({"window": "1d"}, 'stagger_delays: window is not a valid duration: time: unknown unit "d" in duration "1d"'),
-    ({"step": 600}, 'stagger_delays: step must be a Go duration string such as "10m", got int'),
-    ({"base": None}, 'stagger_delays: base must be a Go duration string such as "10m", got NoneType'),
-    ({"window": b"24h"}, 'stagger_delays: window must be a Go duration string such as "10m", got bytes'),
-    ({"base": "2562047h", "step": "1h", "window": "2h"},
-     "stagger_delays: base + window is larger than the largest Go duration"),
-]
-
-
-@pytest.mark.parametrize("options, message", STAGGER_REJECTED)
-def test_stagger_delays_rejects(options, message):
-    with pytest.raises(StaggerError) as caught:
-        stagger_delays([{"org_id": "o-1"}], **options)
-    assert str(caught.value) == message
-
-
-@pytest.mark.parametrize("orgs, message", [
-    ("o-1,k", "stagger_delays: expected a list of orgs, got str"),
-    ({"org_id": "o-1"}, "stagger_delays: expected a list of orgs, got dict"),
-    (None, "stagger_delays: expected a list of orgs, got NoneType"),
-    ([{"org_id": "o-1"}, ["o-2"]], "stagger_delays: org 1 is not a mapping (got list)"),
-])
-def test_stagger_delays_rejects_orgs(orgs, message):
-    with pytest.raises(StaggerError) as caught:
-        stagger_delays(orgs)
-    assert str(caught.value) == message
-
-
-@given(
-    base=st.integers(min_value=HOUR, max_value=1000 * HOUR),
-    step=st.one_of(st.integers(min_value=1, max_value=48 * HOUR),
-                   st.integers(min_value=1, max_value=48 * 60).map(lambda minutes: minutes * MINUTE)),
-    window_factor=st.integers(min_value=1, max_value=500),
-    window_extra=st.integers(min_value=0, max_value=10 ** 6),
-    count=st.integers(min_value=0, max_value=300),
-)
-def test_stagger_delays_formula(base, step, window_factor, window_extra, count):
-    window = step * window_factor + window_extra % step
-    orgs = [{"org_id": "o-%d" % index} for index in range(count)]
-    result = stagger_delays(orgs, base=format_duration(base), step=format_duration(step), window=format_duration(window))
-    assert [org["org_id"] for org in result] == [org["org_id"] for org in orgs]
-    for index, org in enumerate(result):
-        delay = parse_duration(org["export_delay"])
-        assert delay == base + step * (index % (window // step))
-        assert base <= delay < base + window
-
-
 # --- properties -----------------------------------------------------------------------------------
 
 _blanks = st.text(alphabet=" \t", max_size=3)
@@ -470,41 +372,3 @@ def test_variable_errors_never_leak_a_key(items):
         validate_orgs(items)
     except KeyFileError as error:
         _assert_no_key_material(str(error), keys)
-
-
-# Sticky slots: with the delays orgs had before, a change to the list moves no other org's delay.
-def _sticky_orgs(count):
-    return [{"org_id": "o-%d" % i, "api_key": "KEY%08d" % i, "line": i + 1} for i in range(count)]
-
-
-def _delay_map(orgs):
-    return {org["org_id"]: org["export_delay"] for org in orgs}
-
-
-def test_stagger_keeps_previous_delays_when_an_org_goes():
-    before = _delay_map(stagger_delays(_sticky_orgs(6)))
-    remaining = [org for org in _sticky_orgs(6) if org["org_id"] != "o-2"]
-    after = _delay_map(stagger_delays(remaining, previous=before))
-    assert after == {org_id: delay for org_id, delay in before.items() if org_id != "o-2"}
-
-
-def test_stagger_gives_a_new_org_the_first_free_slot():
-    before = _delay_map(stagger_delays(_sticky_orgs(6)))
-    del before["o-2"]  # slot 24h20m is free again
-    after = _delay_map(stagger_delays(_sticky_orgs(7), previous=before))
-    assert after["o-2"] == "24h20m"
-    assert after["o-6"] == "25h"
-    assert {k: v for k, v in after.items() if k in before} == before
-
-
-def test_stagger_ignores_previous_delays_that_are_no_slot_or_taken():
-    previous = {"o-0": "24h5m", "o-1": "24h10m", "o-2": "24h10m", "o-3": "nonsense"}
-    after = _delay_map(stagger_delays(_sticky_orgs(4), previous=previous))
-    assert after["o-1"] == "24h10m"
-    assert sorted(after.values()) == ["24h", "24h10m", "24h20m", "24h30m"]
-
-
-@given(st.integers(min_value=0, max_value=400))
-def test_stagger_without_previous_is_the_formula(count):
-    delays = [org["export_delay"] for org in stagger_delays(_sticky_orgs(count), previous={})]
-    assert delays == [format_duration(24 * HOUR + (i % 144) * 10 * MINUTE) for i in range(count)]

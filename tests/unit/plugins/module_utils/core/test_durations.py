@@ -2,7 +2,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ansible_collections.hauser.multi_hauser.plugins.module_utils.go_duration import (
+from ansible_collections.hauser.multi_hauser.plugins.module_utils.core.durations import (
     HOUR,
     MICROSECOND,
     MILLISECOND,

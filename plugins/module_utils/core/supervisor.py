@@ -31,6 +31,11 @@ FAULT_NOT_RUNNING = 70
 FAULT_ALREADY_STARTED = 60
 FAULT_ALREADY_ADDED = 90
 
+# The modules' options that say how to reach supervisord (documented in doc_fragments/supervisor.py).
+SUPERVISOR_ARGUMENT_SPEC = dict(
+    supervisor_config=dict(type="path", default="/etc/supervisor/supervisord.conf"),
+)
+
 # States (supervisor/states.py) in which a process runs or is about to.
 ACTIVE_STATES = ("RUNNING", "STARTING", "BACKOFF", "STOPPING")
 

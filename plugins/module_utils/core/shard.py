@@ -9,7 +9,6 @@ The assignment needs no state and is stable: adding a host moves only the orgs i
 1/n of them), removing one (or draining it with weight 0) moves only its own orgs. A pin sends an
 org to a named host regardless of the hashing.
 
-Plain Python, no Ansible import.
 """
 
 from __future__ import absolute_import, division, print_function

@@ -1,0 +1,142 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, multi_hauser contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Go duration strings, as Go's time.ParseDuration reads them.
+
+hauser decodes every duration setting (ExportDelay, ExportDuration, Backoff, ...) with
+time.ParseDuration, so this module accepts and rejects exactly what hauser does. The test
+stand-in of hauser carries it too.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+NANOSECOND = 1
+MICROSECOND = 1000 * NANOSECOND
+MILLISECOND = 1000 * MICROSECOND
+SECOND = 1000 * MILLISECOND
+MINUTE = 60 * SECOND
+HOUR = 60 * MINUTE
+
+_UNITS = {
+    "ns": NANOSECOND,
+    "us": MICROSECOND,
+    u"\u00b5s": MICROSECOND,  # micro sign
+    u"\u03bcs": MICROSECOND,  # Greek small letter mu
+    "ms": MILLISECOND,
+    "s": SECOND,
+    "m": MINUTE,
+    "h": HOUR,
+}
+
+_MAX = 1 << 63
+
+
+class DurationError(ValueError):
+    """A string that Go's time.ParseDuration rejects."""
+
+
+def _go_quote(text):
+    """Quote as Go's time package does: every byte of a control or non-ASCII character as \\xHH."""
+    out = []
+    for character in text:
+        if ord(character) < 0x20 or ord(character) >= 0x80:
+            out.extend("\\x%02x" % byte for byte in character.encode("utf-8", "surrogatepass"))
+        elif character in '"\\':
+            out.append("\\" + character)
+        else:
+            out.append(character)
+    return '"' + "".join(out) + '"'
+
+
+def _invalid(orig):
+    return DurationError("time: invalid duration " + _go_quote(orig))
+
+
+def parse_duration(text):
+    """Return the duration in nanoseconds, or raise DurationError with Go's message."""
+    if not isinstance(text, str):
+        raise DurationError("time: invalid duration: not a string")
+    orig = text
+    neg = False
+    if text and text[0] in "-+":
+        neg = text[0] == "-"
+        text = text[1:]
+    if text == "0":
+        return 0
+    if not text:
+        raise _invalid(orig)
+    total = 0
+    while text:
+        if not (text[0] == "." or "0" <= text[0] <= "9"):
+            raise _invalid(orig)
+        i = 0
+        while i < len(text) and "0" <= text[i] <= "9":
+            i += 1
+        pre = i > 0
+        digits = text[:i].lstrip("0") or "0"
+        if len(digits) > 19:  # more than 1 << 63 can hold; also keeps int() within its digit limit
+            raise _invalid(orig)
+        whole = int(digits)
+        if whole > _MAX:
+            raise _invalid(orig)
+        text = text[i:]
+        frac, scale, post = 0, 1.0, False
+        if text and text[0] == ".":
+            text = text[1:]
+            j = 0
+            overflow = False
+            while j < len(text) and "0" <= text[j] <= "9":
+                if not overflow:
+                    if frac > (_MAX - 1) // 10:
+                        overflow = True
+                    else:
+                        frac = frac * 10 + int(text[j])
+                        scale *= 10
+                j += 1
+            post = j > 0
+            text = text[j:]
+        if not pre and not post:
+            raise _invalid(orig)
+        k = 0
+        while k < len(text) and not (text[k] == "." or "0" <= text[k] <= "9"):
+            k += 1
+        if k == 0:
+            raise DurationError("time: missing unit in duration " + _go_quote(orig))
+        unit_name, text = text[:k], text[k:]
+        unit = _UNITS.get(unit_name)
+        if unit is None:
+            raise DurationError(
+                "time: unknown unit " + _go_quote(unit_name) + " in duration " + _go_quote(orig)
+            )
+        if whole > _MAX // unit:
+            raise _invalid(orig)
+        value = whole * unit
+        if frac > 0:
+            value += int(float(frac) * (float(unit) / scale))
+            if value > _MAX:
+                raise _invalid(orig)
+        total += value
+        if total > _MAX:
+            raise _invalid(orig)
+    if neg:
+        return -total
+    if total > _MAX - 1:
+        raise _invalid(orig)
+    return total
+
+
+def format_duration(nanoseconds):
+    """Render a duration as a compact Go duration string: 24h, 24h10m, 1h30m15s, 0s."""
+    if nanoseconds == 0:
+        return "0s"
+    sign = "-" if nanoseconds < 0 else ""
+    rest = abs(nanoseconds)
+    parts = []
+    for name, size in (("h", HOUR), ("m", MINUTE), ("s", SECOND), ("ms", MILLISECOND),
+                       ("us", MICROSECOND), ("ns", NANOSECOND)):
+        count, rest = divmod(rest, size)
+        if count:
+            parts.append("%d%s" % (count, name))
+    return sign + "".join(parts)

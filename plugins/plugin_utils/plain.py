@@ -1,0 +1,33 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, multi_hauser contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Ansible's values as plain Python values, for the code of module_utils/core, which knows
+nothing of Ansible: tagged, unsafe and vault-encrypted strings become str (a vault string is
+decrypted), mappings dict and sequences list, all the way down."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from collections.abc import Mapping
+
+try:
+    from ansible.parsing.vault import EncryptedString as _VaultString
+except ImportError:  # ansible-core < 2.19
+    from ansible.parsing.yaml.objects import AnsibleVaultEncryptedUnicode as _VaultString
+
+
+def plain(value):
+    if isinstance(value, (str, _VaultString)):
+        return str(value)
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        return float(value)
+    if isinstance(value, Mapping):
+        return dict((str(key), plain(item)) for key, item in value.items())
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [plain(item) for item in value]
+    return value
