@@ -209,8 +209,8 @@ class FakeFullStoryHandler(BaseHTTPRequestHandler):
         pass
 
     def _log(self, endpoint, who, status):
-        sys.stderr.write("fake-fullstory: %s %s key=%s -> %d\n" % (self.command, endpoint, who,
-                                                                  status))
+        sys.stderr.write("fake-fullstory: %s %s key=%s -> %d\n"
+                         % (self.command, endpoint, who, status))
         sys.stderr.flush()
 
     def do_GET(self):
@@ -528,7 +528,7 @@ def make_records(hashed, start, end, count):
     the same for the same key and window."""
     begin, finish = _parse_time(start), _parse_time(end)
     rng = random.Random("%s %s %s" % (hashed, start, end))
-    user, session, page = (rng.randrange(10**15, 10**16) for _ in range(3))
+    user, session, page = [rng.randrange(10**15, 10**16) for position in range(3)]
     step = (finish - begin) / (count + 1)
     records = []
     for index in range(count):

@@ -150,7 +150,7 @@ def main(argv=None):
     if not args.versions and not args.broken:
         parser.error("give at least one --version or --broken")
     builds = [(version, None) for version in args.versions] + args.broken
-    if len({version for version, _ in builds}) < len(builds):
+    if len({build[0] for build in builds}) < len(builds):
         parser.error("each version may be built once")
     for version, broken in builds:
         for path in build_release(version, args.out, broken):

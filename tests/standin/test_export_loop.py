@@ -80,13 +80,10 @@ def rfc3339(seconds):
 
 def go_time_seconds(text):
     """The Unix time of a Go time.Time String() (the zone's offset decides)."""
-    stamp, offset = text.split(" ")[:2], text.split(" ")[2]
-    moment = datetime.datetime.strptime(" ".join(stamp).split(".")[0], "%Y-%m-%d %H:%M:%S")
-    fraction = float("0." + " ".join(stamp).split(".")[1]) if "." in stamp[1] else 0.0
-    sign = -1 if offset[0] == "-" else 1
-    delta = datetime.timedelta(hours=int(offset[1:3]), minutes=int(offset[3:5]))
-    moment = moment.replace(tzinfo=datetime.timezone(sign * delta))
-    return moment.timestamp() + fraction
+    date, clock, offset = text.split(" ")[:3]
+    whole, _dot, fraction = clock.partition(".")
+    moment = datetime.datetime.strptime(date + " " + whole + " " + offset, "%Y-%m-%d %H:%M:%S %z")
+    return moment.timestamp() + (float("0." + fraction) if fraction else 0.0)
 
 
 def available_end(duration, delay, margin=8):
@@ -172,7 +169,7 @@ class Run:
         return result
 
     def kinds(self):
-        return [kind for kind, _ in self.loop_lines()]
+        return [line[0] for line in self.loop_lines()]
 
     def stop(self):
         """End it (SIGTERM) if it runs; return what it wrote to stdout."""
@@ -242,8 +239,8 @@ def test_one_window_is_exported_then_it_waits(loop, fake, save_dir, org_dir):
     run = loop(config, env=clean_env(TZ="Europe/Berlin"))
     waiting = run.wait_for(WAITING)
     lines = run.loop_lines()
-    assert [kind for kind, _ in lines] == ["creating", "progress", "fetching", "waiting"], run.text()
-    creating, progress, fetching = (match for _, match in lines[:3])
+    assert [line[0] for line in lines] == ["creating", "progress", "fetching", "waiting"], run.text()
+    creating, progress, fetching = (line[1] for line in lines[:3])
     # StartTime from the config is in UTC; the window's end too.
     assert creating.group("start", "end") == (go_utc(start), go_utc(end))
     assert progress["percent"] == "100"
@@ -657,8 +654,8 @@ def test_localhost_is_dialled_as_127_0_0_1_without_a_lookup(loop, fake, save_dir
     run = loop(loop_config(save_dir, api_url, StartTime=start_time(end - HOUR)), audit=True)
     run.wait_for(WAITING)
     events = audit_events(org_dir)
-    assert {event for event, _ in events} == {"socket.connect"}
-    assert {tuple(address) for _, address in events} == {("127.0.0.1", fake.port)}
+    assert {event[0] for event in events} == {"socket.connect"}
+    assert {tuple(event[1]) for event in events} == {("127.0.0.1", fake.port)}
 
 
 @pytest.mark.parametrize("changes, lines", [

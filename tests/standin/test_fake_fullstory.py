@@ -1,6 +1,7 @@
 """The fake FullStory API (tests/fake_fullstory/serve.py): hauser's endpoints, the records it
 serves, its control API, its statistics, its command line; and that it never shows a key."""
 
+import collections
 import datetime
 import gzip
 import json
@@ -15,10 +16,11 @@ import pytest
 KEY = "na1.Tk3yF0rTest/with+slash=="
 OTHER_KEY = "na1.An0therKeyXy"
 START, END = "2026-11-29T00:00:00Z", "2026-11-29T06:00:00Z"
+Answer = collections.namedtuple("Answer", "status body headers")
 
 
 def call(url, method="GET", body=None, key=None, headers=None):
-    """(status, parsed JSON or raw bytes, headers) of one request."""
+    """The Answer to one request: status, body (parsed JSON, or bytes), headers."""
     data = json.dumps(body).encode() if isinstance(body, (dict, list)) else body
     request = urllib.request.Request(url, data=data, method=method, headers=dict(headers or {}))
     if key is not None:
@@ -30,7 +32,7 @@ def call(url, method="GET", body=None, key=None, headers=None):
         status, payload, answer_headers = error.code, error.read(), error.headers
     if answer_headers.get("Content-Type") == "application/json":
         payload = json.loads(payload)
-    return status, payload, answer_headers
+    return Answer(status, payload, answer_headers)
 
 
 def create_body(start=START, end=END):
@@ -41,18 +43,22 @@ def create_body(start=START, end=END):
 
 def export(fake, key=KEY, start=START, end=END):
     """Create an export, poll it to COMPLETED, fetch its location and download it: the records."""
-    status, created, _ = call(fake.url + "/segments/v1/exports", "POST", create_body(start, end),
-                              key)
-    assert status == 200, created
-    operation_id = created["operationId"]
-    status, operation, _ = call(fake.url + "/operations/v1/" + operation_id, key=key)
-    assert (status, operation["type"], operation["state"]) == (200, "SEARCH_EXPORT", "COMPLETED")
-    export_id = operation["results"]["searchExportId"]
-    status, results, _ = call(fake.url + "/search/v1/exports/%s/results" % export_id, key=key)
-    assert status == 200
-    status, payload, headers = call(results["location"])
-    assert (status, headers["Content-Type"]) == (200, "application/gzip")
-    return json.loads(gzip.decompress(payload))
+    download = call(location_of(fake, key, start, end))
+    assert (download.status, download.headers["Content-Type"]) == (200, "application/gzip")
+    return json.loads(gzip.decompress(download.body))
+
+
+def location_of(fake, key=KEY, start=START, end=END):
+    """Create an export, poll it to COMPLETED and fetch its results: the download's location."""
+    created = call(fake.url + "/segments/v1/exports", "POST", create_body(start, end), key)
+    assert created.status == 200, created.body
+    operation = call(fake.url + "/operations/v1/" + created.body["operationId"], key=key)
+    assert (operation.status, operation.body["type"], operation.body["state"]) == (
+        200, "SEARCH_EXPORT", "COMPLETED")
+    export_id = operation.body["results"]["searchExportId"]
+    results = call(fake.url + "/search/v1/exports/%s/results" % export_id, key=key)
+    assert results.status == 200
+    return results.body["location"]
 
 
 def test_an_export_holds_plausible_records_of_its_window(fake):
@@ -68,15 +74,15 @@ def test_an_export_holds_plausible_records_of_its_window(fake):
 
 
 def test_without_authorization_the_api_answers_401(fake):
-    status, answer, _ = call(fake.url + "/segments/v1/exports", "POST", create_body())
-    assert (status, answer["code"]) == (401, "unauthenticated")
-    status, _, _ = call(fake.url + "/operations/v1/op-000001", headers={"Authorization": "Bearer x"})
-    assert status == 401
+    answer = call(fake.url + "/segments/v1/exports", "POST", create_body())
+    assert (answer.status, answer.body["code"]) == (401, "unauthenticated")
+    answer = call(fake.url + "/operations/v1/op-000001", headers={"Authorization": "Bearer x"})
+    assert answer.status == 401
     assert fake.stats()["totals"]["unauthenticated"] == 2
 
 
 def test_operations_and_exports_belong_to_their_key(fake):
-    _, created, _ = call(fake.url + "/segments/v1/exports", "POST", create_body(), KEY)
+    created = call(fake.url + "/segments/v1/exports", "POST", create_body(), KEY).body
     assert call(fake.url + "/operations/v1/" + created["operationId"], key=OTHER_KEY)[0] == 404
     assert call(fake.url + "/operations/v1/op-999999", key=KEY)[0] == 404
     assert call(fake.url + "/search/v1/exports/exp-000001/results", key=KEY)[0] == 404  # not done
@@ -91,8 +97,8 @@ def test_operations_and_exports_belong_to_their_key(fake):
     b"not json",
 ])
 def test_a_malformed_create_request_is_400(fake, body):
-    status, answer, _ = call(fake.url + "/segments/v1/exports", "POST", body, KEY)
-    assert (status, answer["code"]) == (400, "error")
+    answer = call(fake.url + "/segments/v1/exports", "POST", body, KEY)
+    assert (answer.status, answer.body["code"]) == (400, "error")
 
 
 def test_a_key_told_a_status_answers_it_until_cleared(fake):
@@ -117,41 +123,38 @@ def test_the_default_applies_to_keys_without_a_behaviour_and_empty_recovers_one(
 
 def test_429_comes_with_retry_after(fake):
     fake.set_key(KEY, status=429, retry_after=7)
-    status, _, headers = call(fake.url + "/segments/v1/exports", "POST", create_body(), KEY)
-    assert (status, headers["Retry-After"]) == (429, "7")
+    answer = call(fake.url + "/segments/v1/exports", "POST", create_body(), KEY)
+    assert (answer.status, answer.headers["Retry-After"]) == (429, "7")
 
 
 def test_times_and_queues_work_request_by_request(fake):
     fake.set_key(KEY, status=503, times=2)
     statuses = [call(fake.url + "/segments/v1/exports", "POST", create_body(), KEY)[0]
-                for _ in range(3)]
+                for attempt in range(3)]
     assert statuses == [503, 503, 200]
     fake.set_key(KEY, [{"status": 500}, {}, {"status": 401, "times": 2}])
     statuses = [call(fake.url + "/segments/v1/exports", "POST", create_body(), KEY)[0]
-                for _ in range(5)]
+                for attempt in range(5)]
     assert statuses == [500, 200, 401, 401, 200]
 
 
 def test_endpoints_limit_where_a_status_applies(fake):
     fake.set_key(KEY, status=500, endpoints=["download"], times=1)
-    _, created, _ = call(fake.url + "/segments/v1/exports", "POST", create_body(), KEY)
-    _, operation, _ = call(fake.url + "/operations/v1/" + created["operationId"], key=KEY)
-    _, results, _ = call(fake.url + "/search/v1/exports/%s/results"
-                         % operation["results"]["searchExportId"], key=KEY)
-    assert call(results["location"])[0] == 500
-    assert call(results["location"])[0] == 200  # its one time is used up
+    location = location_of(fake)
+    assert call(location).status == 500
+    assert call(location).status == 200  # its one time is used up
 
 
 def test_polls_and_failed_operations(fake):
     fake.set_key(KEY, polls=2)
-    _, created, _ = call(fake.url + "/segments/v1/exports", "POST", create_body(), KEY)
+    created = call(fake.url + "/segments/v1/exports", "POST", create_body(), KEY).body
     url = fake.url + "/operations/v1/" + created["operationId"]
-    answers = [call(url, key=KEY)[1] for _ in range(3)]
+    answers = [call(url, key=KEY).body for poll in range(3)]
     assert [(a["state"], a["estimatePctComplete"]) for a in answers] == [
         ("RUNNING", 0), ("RUNNING", 33), ("COMPLETED", 100)]
     fake.set_key(KEY, operation="FAILED", error_details="quota")
-    _, created, _ = call(fake.url + "/segments/v1/exports", "POST", create_body(), KEY)
-    _, operation, _ = call(fake.url + "/operations/v1/" + created["operationId"], key=KEY)
+    created = call(fake.url + "/segments/v1/exports", "POST", create_body(), KEY).body
+    operation = call(fake.url + "/operations/v1/" + created["operationId"], key=KEY).body
     assert (operation["state"], operation["errorDetails"]) == ("FAILED", "quota")
 
 
@@ -170,21 +173,13 @@ def test_a_slow_key_answers_late(fake):
 ])
 def test_corrupt_downloads(fake, corrupt, check):
     fake.set_key(KEY, corrupt=corrupt)
-    _, created, _ = call(fake.url + "/segments/v1/exports", "POST", create_body(), KEY)
-    _, operation, _ = call(fake.url + "/operations/v1/" + created["operationId"], key=KEY)
-    _, results, _ = call(fake.url + "/search/v1/exports/%s/results"
-                         % operation["results"]["searchExportId"], key=KEY)
-    status, payload, _ = call(results["location"])
-    assert status == 200 and check(payload)
+    download = call(location_of(fake))
+    assert download.status == 200 and check(download.body)
 
 
 def test_location_base_points_the_download_elsewhere(fake):
     fake.set_key(KEY, location_base="http://192.0.2.10:8080/")
-    _, created, _ = call(fake.url + "/segments/v1/exports", "POST", create_body(), KEY)
-    _, operation, _ = call(fake.url + "/operations/v1/" + created["operationId"], key=KEY)
-    _, results, _ = call(fake.url + "/search/v1/exports/%s/results"
-                         % operation["results"]["searchExportId"], key=KEY)
-    assert results["location"].startswith("http://192.0.2.10:8080/_download/")
+    assert location_of(fake).startswith("http://192.0.2.10:8080/_download/")
 
 
 def test_statistics_of_a_key(fake, fake_module):
@@ -211,11 +206,7 @@ def test_statistics_of_a_key(fake, fake_module):
 
 
 def test_a_download_with_authorization_is_counted(fake):
-    _, created, _ = call(fake.url + "/segments/v1/exports", "POST", create_body(), KEY)
-    _, operation, _ = call(fake.url + "/operations/v1/" + created["operationId"], key=KEY)
-    _, results, _ = call(fake.url + "/search/v1/exports/%s/results"
-                         % operation["results"]["searchExportId"], key=KEY)
-    call(results["location"], key=KEY)
+    call(location_of(fake), key=KEY)
     assert fake.stats(KEY)["downloads_with_authorization"] == 1
 
 
@@ -269,8 +260,7 @@ def _start_cli(fake_module, tmp_path, *extra):
 
 def _stop_cli(process):
     process.terminate()
-    _, stderr = process.communicate(timeout=5)
-    return stderr
+    return process.communicate(timeout=5)[1]
 
 
 def test_the_command_line_serves_logs_without_keys_and_keeps_its_state(fake_module, tmp_path):

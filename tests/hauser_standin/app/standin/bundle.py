@@ -105,10 +105,10 @@ def _header_end(data, position=0):
 def write_bundle_to_csv(stream, schema, out):
     """HauserService.WriteBundleToCSV: the header row of DB names, then a row per record; its
     log line and GoError where decoding fails. The number of records."""
-    out.write(csv_line([db_name for db_name, _, _ in schema]))
+    out.write(csv_line([field[0] for field in schema]))
     reader = _ArrayReader(stream.data.decode("utf-8", "replace"), stream.error)
     _logged("Failed json decode of array open token: %s", reader.open_token)
-    names = {full_story.lower() for _, full_story, _ in schema if full_story}
+    names = {field[1].lower() for field in schema if field[1]}
     count = 0
     while reader.more():
         record = _logged("failed json decode of record: %s", reader.record)

@@ -92,7 +92,7 @@ def decode(text, kind, read_error=None):
     """Decoder.Decode of the first JSON value in text into kind (a Struct or MAP), as Go does it:
     the dict of decoded fields (None for a JSON null into a map), or GoError. read_error is the
     error that cut text short, if one did."""
-    value, _ = read_value(text, 0, read_error)
+    value = read_value(text, 0, read_error)[0]
     return convert(value, kind)
 
 

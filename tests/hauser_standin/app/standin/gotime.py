@@ -118,7 +118,7 @@ def string(moment):
 
 def format_rfc3339(moment, fraction_digits=0):
     """Time.Format(time.RFC3339); fraction_digits=6 gives RFC3339Micro's trimmed ".999999"."""
-    _, offset = _zone(moment)
+    offset = _zone(moment)[1]
     seconds, nanoseconds = divmod(moment.ns, SECOND)
     text = _date(seconds + offset, "T")
     if fraction_digits:
@@ -198,8 +198,8 @@ class _Parser:
             return None
         if len(rest) < 6 or rest[3] != ":":
             raise self._cannot_parse(rest, "Z07:00")
-        hours, _ = _getnum(rest[1:3], True)
-        minutes, _ = _getnum(rest[4:6], True) if hours is not None else (None, None)
+        hours = _getnum(rest[1:3], True)[0]
+        minutes = _getnum(rest[4:6], True)[0] if hours is not None else None
         if hours is not None and hours > 24:
             raise self._message(": time zone offset hour out of range")
         if minutes is not None and minutes > 60:

@@ -26,7 +26,7 @@ UNREACHABLE_SECONDS = 10
 _MAX_REDIRECTS = 10
 _REDIRECT_CODES = (301, 302, 303, 307, 308)
 TOKEN_CHARS = frozenset("!#$%&'*+-.^_`|~0123456789"
-                         "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+                        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
 _HOST_CHARS = frozenset("!$&'()*+,;=:[]<>\"-_.~0123456789"
                         "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
 _PATH_CHARS = frozenset("!$&'()*+,;=:@/-_.~%0123456789"
@@ -177,7 +177,7 @@ def _follow(method, url, headers, body):
             target = _resolve(url, location)
         except GoError as error:
             raise url_error(method, url, "failed to parse Location header %s: %s"
-                             % (go_quote(location), error)) from None
+                            % (go_quote(location), error)) from None
         hops += 1
         if hops >= _MAX_REDIRECTS:
             raise GoError("%s %s: stopped after %d redirects"
@@ -228,7 +228,7 @@ def _check_headers(method, url, headers):
         if any((char < " " and char != "\t") or char == "\x7f" for char in headers[name]):
             # The value is never shown: it may be the Authorization header's token.
             raise url_error(method, url, "net/http: invalid header field value for %s"
-                             % go_quote(name))
+                            % go_quote(name))
 
 
 def loopback_address(host):

@@ -32,7 +32,8 @@ def make_schema(include_mobile_apps_fields):
 def full_story_fields(schema):
     """Schema.GetFullStoryFields: the fields of the export request, CustomVars as wildcards."""
     fields = []
-    for _, full_story_name, _ in schema:
+    for field in schema:
+        full_story_name = field[1]
         if full_story_name == "CustomVars":
             fields.extend(WILDCARD_FIELDS)
         elif full_story_name:
