@@ -92,8 +92,8 @@ stage_harness() {
   (cd "$MH_REPO" && python -m pytest -q -p no:cacheprovider --basetemp="$MH_WORK/pytest-harness" tests/harness)
 }
 
-# Every molecule scenario (molecule/*/molecule.yml; MH_MOLECULE_SCENARIOS="smoke deploy" for some),
-# one after the other, each with an ephemeral directory of its own under $MH_WORK/molecule
+# Every molecule scenario (molecule/*/molecule.yml, smoke first; MH_MOLECULE_SCENARIOS="smoke deploy"
+# for some), one after the other, each with an ephemeral directory of its own under $MH_WORK/molecule
 # (MOLECULE_EPHEMERAL_DIRECTORY). smoke runs as two copies side by side, the second one's VM first
 # given a port that a listener other than sshd holds (as if lost after the choice): both must pass,
 # on distinct containers and ports, the second on another port than the listener's.
@@ -102,7 +102,11 @@ stage_molecule() {
   if [[ -n ${MH_MOLECULE_SCENARIOS:-} ]]; then
     read -r -a scenarios <<< "$MH_MOLECULE_SCENARIOS"
   else
-    for file in "$MH_REPO"/molecule/*/molecule.yml; do scenarios+=("$(basename "$(dirname "$file")")"); done
+    scenarios=(smoke)  # first: the quickest check that the VMs work at all
+    for file in "$MH_REPO"/molecule/*/molecule.yml; do
+      scenario=$(basename "$(dirname "$file")")
+      [[ $scenario == smoke ]] || scenarios+=("$scenario")
+    done
   fi
   for scenario in "${scenarios[@]}"; do
     [[ -f "$MH_REPO/molecule/$scenario/molecule.yml" ]] || { echo "no molecule scenario '$scenario'" >&2; return 1; }
