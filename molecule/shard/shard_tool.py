@@ -1,10 +1,8 @@
 """The shard scenario's eyes on the controller, independent of the collection's code.
 
     shard_tool.py assign --org ORG... --host HOST=WEIGHT... [--pin ORG=HOST...]
-        Which host each org should run on, by the hashing the README documents (written here
-        again, not imported): u = (first 8 bytes of sha256(org + "\\n" + host), big-endian, + 0.5)
-        / 2**64; the org goes to the host of weight > 0 with the highest -weight / ln(u); a pin wins.
-        Prints {org: host}.
+        Which host each org should run on, by the hashing the README documents, as the tests' own
+        oracle computes it (tests/oracles/rendezvous.py, not the collection's code). Prints {org: host}.
 
     shard_tool.py status --host HOST... [--settle SECONDS]
         What runs on each host's VM container, through `docker exec`: every hauser-* program's
@@ -36,14 +34,15 @@ names are the run's own.
 
 import argparse
 import concurrent.futures
-import hashlib
 import json
-import math
 import os
 import re
 import subprocess
 import sys
 import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, os.pardir, "tests", "oracles"))
+from rendezvous import documented_assignment  # noqa: E402  # pylint: disable=wrong-import-position
 
 PROGRAM_PREFIX = "hauser-"
 PASSING_STATES = ("STARTING", "BACKOFF", "STOPPING")
@@ -58,21 +57,6 @@ PROCESS_LINE = re.compile(r"^\s*(\d+)\s+.*/opt/multi-hauser/\S+/hauser -c /var/l
 NO_SUPERVISORD = ("not found", "no such file", "refused connection")
 
 
-def score(org_id, host, weight):
-    digest = hashlib.sha256((org_id + "\n" + host).encode("utf-8")).digest()
-    unit = (int.from_bytes(digest[:8], "big") + 0.5) / 2.0 ** 64
-    return -weight / math.log(unit)
-
-
-def assign(orgs, weights, pins):
-    result = {}
-    for org_id in orgs:
-        if org_id in pins:
-            result[org_id] = pins[org_id]
-            continue
-        scores = [(score(org_id, host, weight), host) for host, weight in weights.items() if weight > 0]
-        result[org_id] = max(scores)[1]
-    return result
 
 
 def container(host):
@@ -124,7 +108,7 @@ def probe_all(pool, hosts):
 def command_assign(args):
     weights = dict((name, float(weight)) for name, weight in (item.split("=", 1) for item in args.host))
     pins = dict(item.split("=", 1) for item in args.pin)
-    print(json.dumps(assign(args.org, weights, pins), sort_keys=True))
+    print(json.dumps(documented_assignment(args.org, weights, pins), sort_keys=True))
 
 
 def command_status(args):

@@ -11,7 +11,7 @@ import os
 
 from ansible.plugins.action import ActionBase
 
-import ansible_collections.hauser.multi_hauser.plugins.module_utils.core as core
+from ansible_collections.hauser.multi_hauser.plugins.module_utils import core
 from ansible_collections.hauser.multi_hauser.plugins.module_utils.core.layout import host_layout
 from ansible_collections.hauser.multi_hauser.plugins.module_utils.core.secrets import IMAGE_REFUSED
 from ansible_collections.hauser.multi_hauser.plugins.module_utils.core.settings import (

@@ -12,7 +12,7 @@ short_description: The orgs a host must not start yet, because a lost host may s
 version_added: 1.0.0
 author: multi_hauser contributors (!UNKNOWN)
 description:
-  - The second phase of the plan that M(hauser.multi_hauser.multi_hauser_plan) makes: once every
+  - The second phase of the plan that M(hauser.multi_hauser.multi_hauser_plan) makes. Once every
     healthy host has stopped the orgs it gives up, a host of a deployment one of whose hosts failed
     or could not be reached (it is no longer among O(healthy_hosts)) must not start an org that no
     healthy host ran before the run, since the lost host may still run it.

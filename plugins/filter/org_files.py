@@ -16,14 +16,14 @@ description:
     hauser C(config.toml) and its supervisord program file from two Jinja templates, on the
     controller and in one call, so that hundreds of orgs cost no extra round trip to a host.
   - The templates see C(org) (C(org_id), C(api_key), C(line), C(export_delay)), C(settings),
-    C(org_dir), C(config_path), C(program_name) and C(hauser_config), the org's config as a
-    dictionary of hauser keys, with filters C(toml) (a dictionary as TOML),
+    C(org_dir), C(config_path), C(log_path), C(program_name) and C(hauser_config), the org's
+    config as a dictionary of hauser keys, with filters C(toml) (a dictionary as TOML),
     C(toml_value) and C(supervisor_value).
   - Before rendering it checks what hauser 1.5.1 would refuse at start, so that a bad setting fails
     the play before any host changes, naming the setting and never showing a key; unknown
     keys in C(settings.config_extra), which hauser would silently ignore, are errors too.
-  - The container image's entrypoint renders with the same code.
-  - Used by the C(hauser.multi_hauser.multi_hauser) role; the output holds the API keys.
+  - The role's plan (M(hauser.multi_hauser.multi_hauser_plan)) and the container image's entrypoint
+    render with the same code; the output holds the API keys.
 options:
   _input:
     description: The orgs, with C(org_id), C(api_key), C(line) and C(export_delay).
@@ -31,7 +31,12 @@ options:
     elements: dictionary
     required: true
   settings:
-    description: The role's settings (provider, buckets, paths...), as the role builds them.
+    description:
+      - The settings without their prefix C(multi_hauser_) (provider, buckets, C(base_dir),
+        C(log_dir), C(local_save_dir), C(user), C(environment), C(export_duration), C(backoff)...),
+        as M(hauser.multi_hauser.multi_hauser_settings) returns them, with C(hauser_path) (the
+        binary), C(program_dir) and C(credentials_path) (empty for none).
+      - C(orgs_source) names the key file in messages.
     type: dictionary
     required: true
   config_template:

@@ -8,7 +8,7 @@ __metaclass__ = type
 
 DOCUMENTATION = r"""
 name: plan_moves
-short_description: The orgs a run moves between hosts, as "org: from -> to"
+short_description: The orgs a run moves between hosts, one line each
 version_added: 1.0.0
 author: multi_hauser contributors (!UNKNOWN)
 description:
@@ -35,7 +35,7 @@ EXAMPLES = r"""
 
 RETURN = r"""
 _value:
-  description: Lines such as C(o-1A2B3C-na1: vm-1 -> vm-4).
+  description: "Lines such as C(o-1A2B3C-na1: vm-1 -> vm-4)."
   type: list
   elements: string
 """

@@ -182,7 +182,6 @@ from ansible_collections.hauser.multi_hauser.plugins.module_utils.core.superviso
 )
 
 
-
 class Changes(object):
     """What the files' sync means for each org: to add, to restart (its program or its config
     changed), to remove; and, found not running, to start."""

@@ -46,11 +46,13 @@ options:
     type: path
 attributes:
   action:
+    description: Runs as an action plugin, on the controller.
     support: full
   check_mode:
     description: Changes nothing, so it runs in check mode too.
     support: full
   diff_mode:
+    description: Changes nothing on a host, so there is nothing to show.
     support: none
 """
 

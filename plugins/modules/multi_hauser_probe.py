@@ -232,8 +232,8 @@ def main():
     result["differ"] = [expected["path"] for expected in params["paths"] if path_differs(expected)]
     missing = []
     if params["packages"]:
-        _rc, out, _err = module.run_command(["dpkg-query", "--show", "--showformat=${Package} ${db:Status-Status}\n"]
-                                           + params["packages"])
+        dpkg = ["dpkg-query", "--show", "--showformat=${Package} ${db:Status-Status}\n"]
+        _rc, out, _err = module.run_command(dpkg + params["packages"])
         installed = set(line.split()[0] for line in out.splitlines() if line.endswith(" installed"))
         missing = [name for name in params["packages"] if name not in installed]
     result["missing_packages"] = missing

@@ -18,7 +18,7 @@ description:
     O(download_url) into O(cache_dir)C(/<version>/), once, checks the archive against the
     checksums file (or O(archive_sha256)), and unpacks C(hauser) (only that member) into a
     directory named after the archive's SHA-256.
-  - With O(archive), nothing is downloaded: that archive is checked (against O(archive_sha256)
+  - With O(archive), nothing is downloaded. That archive is checked (against O(archive_sha256)
     when given) and unpacked.
   - Runs on the controller only, in check mode too (it fills a cache).
 options:
@@ -45,11 +45,13 @@ options:
     default: 60
 attributes:
   action:
+    description: Runs as an action plugin, on the controller.
     support: full
   check_mode:
     description: Runs in check mode too; it changes only the controller's cache.
     support: full
   diff_mode:
+    description: Changes nothing on a host, so there is nothing to show.
     support: none
 """
 

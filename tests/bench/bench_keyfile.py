@@ -1,18 +1,18 @@
 """Print how long parsing and staggering a key file of 10,000 orgs takes.
 
 Run: python tests/bench/bench_keyfile.py
-keyfile.py is imported the way the container image uses it: as a standalone module
-next to go_duration.py.
+The collection is imported from ANSIBLE_COLLECTIONS_PATH (tests/harness/bench.sh sets it), as the
+controller and the container image import it.
 """
 
 import os
 import sys
 import timeit
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, os.pardir,
-                                "plugins", "module_utils"))
+sys.path[:0] = [path for path in os.environ.get("ANSIBLE_COLLECTIONS_PATH", "").split(os.pathsep) if path]
 
-from keyfile import parse_keyfile, stagger_delays  # noqa: E402
+from ansible_collections.hauser.multi_hauser.plugins.module_utils.core.orgs import parse_keyfile  # noqa: E402
+from ansible_collections.hauser.multi_hauser.plugins.module_utils.core.stagger import stagger_delays  # noqa: E402
 
 ORG_COUNT = 10000
 ROUNDS = 5

@@ -1,4 +1,4 @@
-"""Make ``import ansible_collections.hauser.multi_hauser...`` work under plain pytest.
+"""Make ``import ansible_collections.hauser.multi_hauser...`` (and the tests' oracles) work under plain pytest.
 
 Python finds the collection only at <dir>/ansible_collections/hauser/multi_hauser. Unless the
 checkout already sits at such a place, a symlink to it is made under .cache/ (git-ignored) and
@@ -29,3 +29,5 @@ def _collections_dir():
 
 
 sys.path.insert(0, _collections_dir())
+# The tests' own oracles (tests/oracles), shared with the molecule scenarios.
+sys.path.insert(0, os.path.join(_REPO_ROOT, "tests", "oracles"))

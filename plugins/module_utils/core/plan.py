@@ -54,7 +54,8 @@ def make_plan(host_settings, weights, found, read_orgs, render=None):
     too; files[host] is the list of rendered org records.
     """
     found = found or {}
-    assignments = {}
+    assignments = {}  # deployment -> every org, with its host
+    by_host = {}  # deployment -> host -> its orgs, in key-file order
     hosts = {}
     files = {}
     for host in sorted(host_settings):
@@ -63,7 +64,10 @@ def make_plan(host_settings, weights, found, read_orgs, render=None):
         if key not in assignments:
             shard_weights = dict((shard_host, weights[shard_host]) for shard_host in settings["shard_hosts"])
             assignments[key] = assign_orgs(read_orgs(settings), shard_weights, settings.get("pins"))
-        own = [org for org in assignments[key] if org["host"] == host]
+            by_host[key] = {}
+            for org in assignments[key]:
+                by_host[key].setdefault(org["host"], []).append(org)
+        own = by_host[key].get(host, [])
         here = found.get(host) or {}
         staggered = stagger_delays(own, base=settings["export_delay_base"], step=settings["export_delay_step"],
                                    window=settings["export_delay_window"],

@@ -90,9 +90,8 @@ def test_the_result_holds_secrets_and_is_never_shown(playbook):
                  "multi_hauser_redshift_host": "h", "multi_hauser_redshift_db": "d", "multi_hauser_redshift_user": "u",
                  "multi_hauser_redshift_password": secret, "multi_hauser_redshift_credentials": "aws_iam_role=x",
                  "multi_hauser_keyfile": "keys.csv"}
-    run = playbook(with_role_defaults([{"hauser.multi_hauser.multi_hauser_settings": {}, "register": "__settings"},
-                                       {"ansible.builtin.assert": {"that": ["__settings.settings.redshift_password == '%s'"
-                                                                            % secret]}}]),
+    check = {"ansible.builtin.assert": {"that": ["__settings.settings.redshift_password == '%s'" % secret]}}
+    run = playbook(with_role_defaults([{"hauser.multi_hauser.multi_hauser_settings": {}, "register": "__settings"}, check]),
                    options=["-vvv"], extra_vars=variables)
     assert run.rc == 0, run.output[-3000:]
     assert "censored" in run.stdout

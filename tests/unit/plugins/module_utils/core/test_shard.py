@@ -1,21 +1,10 @@
-import hashlib
-import math
-
 import pytest
+from rendezvous import documented_owner
 
 from ansible_collections.hauser.multi_hauser.plugins.module_utils.core.shard import ShardError, assign_orgs, owner
 
 ORGS = [{"org_id": "o-%04d-na1" % i, "api_key": "KEY%08d" % i, "line": i + 1} for i in range(3000)]
 THREE = {"vm-1": 1, "vm-2": 1, "vm-3": 1}
-
-
-def documented_owner(org_id, weights):
-    """The README's rule, written out independently: highest -w / ln(u), u from SHA-256."""
-    def score(host):
-        digest = hashlib.sha256(("%s\n%s" % (org_id, host)).encode()).digest()
-        u = (int.from_bytes(digest[:8], "big") + 0.5) / 2.0 ** 64
-        return -weights[host] / math.log(u)
-    return max((host for host in weights if weights[host] > 0), key=lambda host: (score(host), host))
 
 
 def hosts_of(orgs):

@@ -104,8 +104,6 @@ def test_stagger_delays_formula(base, step, window_factor, window_extra, count):
         assert base <= delay < base + window
 
 
-
-
 # Sticky slots: with the delays orgs had before, a change to the list moves no other org's delay.
 def _sticky_orgs(count):
     return [{"org_id": "o-%d" % i, "api_key": "KEY%08d" % i, "line": i + 1} for i in range(count)]
