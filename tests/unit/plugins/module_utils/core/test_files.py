@@ -1,0 +1,255 @@
+"""files: an org's directories, config and program on disk with the README's owners and modes, what
+a sync reports, check mode, masked diffs, removal, and what is found on disk.
+
+The owner is a real user and group other than root (nobody:nogroup), so that owners are checked
+for real; that needs root, as the modules have on a host."""
+
+import grp
+import os
+import pwd
+import stat
+
+import pytest
+
+from ansible_collections.hauser.multi_hauser.plugins.module_utils.core.files import OrgFiles
+from ansible_collections.hauser.multi_hauser.plugins.module_utils.core.layout import MARKER, Layout
+
+pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="owners other than the current user need root")
+
+UID = pwd.getpwnam("nobody").pw_uid
+GID = grp.getgrnam("nogroup").gr_gid
+KEY = "na1.Zx9Qw8Er7Ty6/abc"
+NEW_KEY = "na1.Pl0Ok9Ij8Uh7/def"
+PASSWORD = "Redshift-pw-8c1d"
+
+
+def config(key=KEY, delay="24h", password=PASSWORD):
+    return ('# %s\nFsApiToken = "%s"\nExportDelay = "%s"\n\n[redshift]\nPassword = "%s"\nUser = "hauser"\n'
+            % (MARKER, key, delay, password))
+
+
+def program(org_id, command="/opt/multi-hauser/1.5.1/hauser"):
+    return "; %s\n[program:hauser-%s]\ncommand=%s\n" % (MARKER, org_id, command)
+
+
+def record(org_id="o-1", dirs=None, **kwargs):
+    return {"org_id": org_id, "dirs": dirs, "config": config(**kwargs), "program": program(org_id)}
+
+
+class Host:
+    def __init__(self, root):
+        self.base = root / "base"
+        self.programs = root / "conf.d"
+        self.programs.mkdir()
+        self.layout = Layout(str(self.base), str(self.programs))
+
+    def files(self, check=False, secrets=()):
+        return OrgFiles(self.layout, UID, GID, check=check, secrets=secrets)
+
+    def sync(self, org, existing=False, **kwargs):
+        files = self.files(**kwargs)
+        return files, files.sync(org, existing)
+
+    def owner_and_mode(self, path):
+        info = os.lstat(path)
+        return info.st_uid, info.st_gid, stat.S_IMODE(info.st_mode)
+
+    def snapshot(self):
+        """Every path under the host's directories with its owner, mode and content."""
+        found = {}
+        for top in (self.base, self.programs):
+            for directory, dirnames, filenames in os.walk(top):
+                for name in dirnames + filenames:
+                    path = os.path.join(directory, name)
+                    content = open(path).read() if os.path.isfile(path) else None
+                    found[path] = (self.owner_and_mode(path), content)
+        return found
+
+
+@pytest.fixture
+def host(tmp_path):
+    return Host(tmp_path)
+
+
+def test_a_new_org_gets_its_directories_config_and_program_with_the_documented_owners(host, tmp_path):
+    save_dir = str(tmp_path / "save" / "o-1")
+    files, change = host.sync(record(dirs=[host.layout.tmp_dir("o-1"), save_dir]))
+    assert (change.org_id, change.new, change.config_changed, change.program_changed) == ("o-1", True, True, True)
+    assert files.attrs_changed
+    for directory in (host.layout.org_dir("o-1"), host.layout.tmp_dir("o-1"), save_dir):
+        assert os.path.isdir(directory)
+        assert host.owner_and_mode(directory) == (UID, GID, 0o750)  # hauser:hauser 0750
+    assert host.owner_and_mode(host.layout.config_path("o-1")) == (0, GID, 0o640)  # root:hauser 0640
+    assert host.owner_and_mode(host.layout.program_path("o-1")) == (0, 0, 0o644)  # root:root 0644
+    assert open(host.layout.config_path("o-1")).read() == config()
+    assert open(host.layout.program_path("o-1")).read() == program("o-1")
+    # written beside and renamed: no temporary file is left
+    assert sorted(os.listdir(host.layout.org_dir("o-1"))) == ["config.toml", "tmp"]
+    assert os.listdir(str(host.programs)) == ["hauser-o-1.conf"]
+
+
+def test_a_second_sync_of_the_same_files_reports_nothing(host):
+    host.sync(record())
+    before = host.snapshot()
+    files, change = host.sync(record(), existing=True)
+    assert (change.new, change.config_changed, change.program_changed) == (False, False, False)
+    assert not files.attrs_changed and files.diff == []
+    assert host.snapshot() == before
+
+
+def test_a_config_change_is_not_a_program_change(host):
+    host.sync(record())
+    program_inode = os.stat(host.layout.program_path("o-1")).st_ino
+    files, change = host.sync(record(delay="25h"), existing=True)
+    assert (change.config_changed, change.program_changed) == (True, False)
+    assert 'ExportDelay = "25h"' in open(host.layout.config_path("o-1")).read()
+    assert os.stat(host.layout.program_path("o-1")).st_ino == program_inode  # not rewritten
+    assert host.owner_and_mode(host.layout.config_path("o-1")) == (0, GID, 0o640)
+    [diff] = files.diff
+    assert diff["before_header"] == diff["after_header"] == host.layout.config_path("o-1")
+    assert 'ExportDelay = "24h"' in diff["before"] and 'ExportDelay = "25h"' in diff["after"]
+
+
+def test_a_program_change_is_not_a_config_change(host):
+    host.sync(record())
+    org = dict(record(), program=program("o-1", command="/opt/multi-hauser/1.5.2/hauser"))
+    files, change = host.sync(org, existing=True)
+    assert (change.config_changed, change.program_changed) == (False, True)
+    assert "1.5.2" in open(host.layout.program_path("o-1")).read()
+    [diff] = files.diff
+    assert diff["after_header"] == host.layout.program_path("o-1")
+
+
+def test_attribute_drift_is_repaired_and_reported_without_a_restart(host):
+    host.sync(record(dirs=[host.layout.tmp_dir("o-1")]))
+    os.chmod(host.layout.config_path("o-1"), 0o644)  # readable by every local user: it holds the key
+    os.chown(host.layout.program_path("o-1"), UID, GID)
+    os.chmod(host.layout.org_dir("o-1"), 0o777)
+    os.chown(host.layout.tmp_dir("o-1"), 0, 0)
+    files, change = host.sync(record(dirs=[host.layout.tmp_dir("o-1")]), existing=True)
+    assert files.attrs_changed
+    assert (change.config_changed, change.program_changed) == (False, False)  # hauser need not restart
+    assert host.owner_and_mode(host.layout.config_path("o-1")) == (0, GID, 0o640)
+    assert host.owner_and_mode(host.layout.program_path("o-1")) == (0, 0, 0o644)
+    assert host.owner_and_mode(host.layout.org_dir("o-1")) == (UID, GID, 0o750)
+    assert host.owner_and_mode(host.layout.tmp_dir("o-1")) == (UID, GID, 0o750)
+    assert not host.sync(record(dirs=[host.layout.tmp_dir("o-1")]), existing=True)[0].attrs_changed
+
+
+def test_check_mode_writes_nothing_and_reports_what_it_would_do(host):
+    files, change = host.sync(record(dirs=[host.layout.tmp_dir("o-1")]), check=True)
+    assert (change.new, change.config_changed, change.program_changed) == (True, True, True)
+    assert files.attrs_changed
+    assert not os.path.exists(str(host.base)) and os.listdir(str(host.programs)) == []
+    headers = [(diff["before_header"], diff["after_header"]) for diff in files.diff]
+    assert headers == [
+        (host.layout.org_dir("o-1"), host.layout.org_dir("o-1")),
+        (host.layout.tmp_dir("o-1"), host.layout.tmp_dir("o-1")),
+        ("/dev/null", host.layout.config_path("o-1")),
+        ("/dev/null", host.layout.program_path("o-1")),
+    ]
+    assert files.diff[0]["before"] == {"path": host.layout.org_dir("o-1"), "state": "absent"}
+    assert files.diff[0]["after"] == {"path": host.layout.org_dir("o-1"), "state": "directory"}
+
+
+def test_check_mode_leaves_changes_and_drift_as_they_are(host):
+    host.sync(record())
+    os.chmod(host.layout.config_path("o-1"), 0o644)
+    before = host.snapshot()
+    files, change = host.sync(record(delay="25h"), existing=True, check=True)
+    assert change.config_changed and files.attrs_changed is False  # the config is rewritten anyway
+    files, change = host.sync(record(), existing=True, check=True)
+    assert not change.config_changed and files.attrs_changed
+    assert host.snapshot() == before
+
+
+def test_diffs_mask_the_key_line_and_the_secret_values(host):
+    host.sync(record())
+    files = host.sync(record(key=NEW_KEY, delay="25h", password="new-password"), existing=True,
+                      secrets=["new-password", PASSWORD])[0]
+    [diff] = files.diff
+    shown = repr(diff)
+    for secret in (KEY, NEW_KEY, PASSWORD, "new-password"):
+        assert secret not in shown
+    assert 'ExportDelay = "25h"' in diff["after"]
+    assert diff["after_header"] == host.layout.config_path("o-1")  # something else changed too: shown
+    assert open(host.layout.config_path("o-1")).read() == config(key=NEW_KEY, delay="25h", password="new-password")
+
+
+def test_a_change_of_secrets_alone_says_so_instead_of_showing_them(host):
+    host.sync(record())
+    files, change = host.sync(record(key=NEW_KEY), existing=True)
+    assert change.config_changed
+    [diff] = files.diff
+    assert diff["after_header"] == host.layout.config_path("o-1") + " (a secret changed; not shown)"
+    assert diff["before"] == diff["after"] and NEW_KEY not in repr(diff) and KEY not in repr(diff)
+
+
+def test_remove_deletes_the_program_and_the_config_and_keeps_the_directories(host):
+    host.sync(record(dirs=[host.layout.tmp_dir("o-1")]))
+    open(os.path.join(host.layout.tmp_dir("o-1"), "export.csv"), "w").close()
+    files = host.files()
+    files.remove("o-1", host.layout.program_path("o-1"))
+    assert not os.path.exists(host.layout.program_path("o-1"))
+    assert not os.path.exists(host.layout.config_path("o-1"))  # it holds the key
+    assert os.listdir(host.layout.tmp_dir("o-1")) == ["export.csv"]
+    [diff] = files.diff
+    assert diff["before_header"] == host.layout.program_path("o-1") and diff["after"] == ""
+    assert "[program:hauser-o-1]" in diff["before"]
+
+
+def test_remove_of_an_org_whose_config_is_gone_removes_its_program(host):
+    host.sync(record())
+    os.unlink(host.layout.config_path("o-1"))
+    host.files().remove("o-1", host.layout.program_path("o-1"))
+    assert os.listdir(str(host.programs)) == []
+
+
+def test_remove_in_check_mode_removes_nothing(host):
+    host.sync(record())
+    before = host.snapshot()
+    files = host.files(check=True)
+    files.remove("o-1", host.layout.program_path("o-1"))
+    assert host.snapshot() == before
+    assert files.diff[0]["before_header"] == host.layout.program_path("o-1")
+
+
+def test_managed_programs_are_the_program_files_of_orgs_that_hold_the_marker(host):
+    for org_id in ("o-1", "o-2"):
+        host.sync(record(org_id))
+    programs = str(host.programs)
+    with open(os.path.join(programs, "hauser-by-hand.conf"), "w") as handle:
+        handle.write("[program:hauser-by-hand]\ncommand=/bin/true\n")  # no marker: someone else's
+    with open(os.path.join(programs, "other.conf"), "w") as handle:
+        handle.write(program("other"))  # the marker, but not an org's file name
+    with open(os.path.join(programs, "hauser-.conf"), "w") as handle:
+        handle.write(program(""))
+    with open(os.path.join(programs, "hauser-o-3.conf.dpkg-old"), "w") as handle:
+        handle.write(program("o-3"))
+    os.mkdir(os.path.join(programs, "hauser-dir.conf"))
+    with open(os.path.join(programs, "hauser-binary.conf"), "wb") as handle:
+        handle.write(b"\xff\xfe" + MARKER.encode())  # not UTF-8: unreadable, not ours
+    assert host.files().managed_programs() == {"o-1": os.path.join(programs, "hauser-o-1.conf"),
+                                               "o-2": os.path.join(programs, "hauser-o-2.conf")}
+
+
+def test_managed_programs_of_a_missing_program_directory_are_none(tmp_path):
+    assert OrgFiles(Layout(str(tmp_path), str(tmp_path / "missing")), UID, GID).managed_programs() == {}
+
+
+@pytest.mark.parametrize("text, delay", [
+    (config(delay="24h10m"), "24h10m"),
+    ('exportdelay="25h"\n', "25h"),
+    ('  ExportDelay   =   "26h" # staggered\n', "26h"),
+    ('# ExportDelay = "1h"\nFsApiToken = "x"\n', None),
+    ('FsApiToken = "x"\n', None),
+])
+def test_export_delay_is_read_from_the_orgs_config(host, text, delay):
+    os.makedirs(host.layout.org_dir("o-1"))
+    with open(host.layout.config_path("o-1"), "w") as handle:
+        handle.write(text)
+    assert host.files().export_delay("o-1") == delay
+
+
+def test_export_delay_of_an_org_without_config_is_none(host):
+    assert host.files().export_delay("o-1") is None

@@ -1,0 +1,106 @@
+"""multi_hauser_status against a real supervisord: each org program's state, pid and uptime as
+supervisord reports them (read back through supervisor's own client), its ExportDelay from its
+config and the last line of its log; programs that are not an org's are left out.
+
+The module runs as a process of its own, with its arguments in a JSON file (the protocol of
+Ansible's module wrapper), as in test_multi_hauser_orgs.py."""
+
+import json
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+
+import ansible_collections.hauser.multi_hauser.plugins.modules.multi_hauser_status as status_module
+
+COLLECTIONS_DIR = os.path.abspath(os.path.join(os.path.dirname(status_module.__file__), *[os.pardir] * 5))
+MODULE = "ansible_collections.hauser.multi_hauser.plugins.modules.multi_hauser_status"
+KEY = "na1.Zx9Qw8Er7Ty6/status-key"
+
+
+def run_module(tmp_path, **args):
+    path = tmp_path / "args.json"
+    path.write_text(json.dumps({"ANSIBLE_MODULE_ARGS": args}))
+    process = subprocess.run([sys.executable, "-m", MODULE, str(path)], capture_output=True, text=True,
+                             env=dict(os.environ, PYTHONPATH=COLLECTIONS_DIR), timeout=120, check=False)
+    try:
+        return json.loads(process.stdout), process.stdout + process.stderr
+    except ValueError:
+        pytest.fail("the module printed no result (rc %d): %s %s" % (process.returncode, process.stdout, process.stderr))
+
+
+def write(path, text):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+
+
+@pytest.fixture
+def deployment(start_supervisord, tmp_path):
+    """A host with org programs in every state, programs that are no org's, configs and logs."""
+    base, logs = tmp_path / "base", tmp_path / "logs"
+    write(base / "running" / "config.toml", '# marker\nFsApiToken = "%s"\nExportDelay = "25h10m"\n' % KEY)
+    write(base / "fatal" / "config.toml", 'FsApiToken = "%s"\nexportdelay="24h"\n' % KEY)
+    write(base / "exited" / "config.toml", 'FsApiToken = "%s"\n' % KEY)  # no ExportDelay
+    write(logs / "running.log", "2026/11/28 19:56:41 starting\n2026/11/28 19:56:42 exporting\n\n  \n")
+    write(logs / "fatal.log", "x" * 10000 + "\n" + "y" * 5000 + "\n2026/11/28 19:56:43 giving up\n")
+    programs = {
+        "hauser-running": {},
+        "hauser-stopped": {"autostart": "false"},
+        "hauser-fatal": {"command": "/bin/false", "startsecs": 1},
+        "hauser-exited": {"command": "/bin/true"},
+        "other": {},  # not an org's program
+        "hauser-pool": {"numprocs": 2, "process_name": "%(program_name)s_%(process_num)d"},  # a group of two
+    }
+    supervisord = start_supervisord(programs)
+    supervisord.wait_until(lambda infos: infos["hauser-fatal"]["statename"] == "FATAL"
+                           and infos["hauser-exited"]["statename"] == "EXITED", what="the programs settling")
+    return supervisord, str(base), str(logs)
+
+
+def test_status_of_every_org_program(deployment, tmp_path):
+    supervisord, base, logs = deployment
+    result, output = run_module(tmp_path, base_dir=base, log_dir=logs, supervisor_config=supervisord.config)
+    assert not result.get("failed"), result
+    assert result["changed"] is False
+    infos = supervisord.infos()  # supervisor's own client, after the module
+    orgs = {org["org_id"]: org for org in result["orgs"]}
+    assert [org["org_id"] for org in result["orgs"]] == ["exited", "fatal", "running", "stopped"]  # sorted, ours only
+    assert {org_id: org["state"] for org_id, org in orgs.items()} == \
+        {"exited": "EXITED", "fatal": "FATAL", "running": "RUNNING", "stopped": "STOPPED"}
+    running = orgs["running"]
+    assert running["pid"] == infos["hauser-running"]["pid"] != 0
+    hours, minutes, seconds = (int(part) for part in re.match(r"^(\d+):(\d\d):(\d\d)$", running["uptime"]).groups())
+    elapsed = infos["hauser-running"]["now"] - infos["hauser-running"]["start"]
+    assert 0 <= elapsed - (hours * 3600 + minutes * 60 + seconds) <= 5
+    for org_id in ("exited", "fatal", "stopped"):
+        assert (orgs[org_id]["pid"], orgs[org_id]["uptime"]) == (0, "-")
+    assert {org_id: org["export_delay"] for org_id, org in orgs.items()} == \
+        {"exited": "-", "fatal": "24h", "running": "25h10m", "stopped": "-"}
+    assert {org_id: org["last_log_line"] for org_id, org in orgs.items()} == \
+        {"exited": "", "fatal": "2026/11/28 19:56:43 giving up", "running": "2026/11/28 19:56:42 exporting",
+         "stopped": ""}
+    assert KEY not in output  # nothing of a config but its ExportDelay
+
+
+def test_check_mode_reads_all_the_same(deployment, tmp_path):
+    supervisord, base, logs = deployment
+    result = run_module(tmp_path, base_dir=base, log_dir=logs, supervisor_config=supervisord.config,
+                        _ansible_check_mode=True)[0]
+    assert not result.get("failed"), result
+    assert [org["org_id"] for org in result["orgs"]] == ["exited", "fatal", "running", "stopped"]
+
+
+def test_a_host_without_supervisor_has_no_orgs(tmp_path):
+    result = run_module(tmp_path, supervisor_config=str(tmp_path / "missing" / "supervisord.conf"))[0]
+    assert not result.get("failed"), result
+    assert result["orgs"] == [] and result["msg"] == "supervisor is not installed"
+
+
+def test_a_supervisord_that_does_not_answer_fails_the_task_saying_so(tmp_path):
+    config = tmp_path / "supervisord.conf"
+    config.write_text("[supervisorctl]\nserverurl = unix://%s\n" % (tmp_path / "nobody-listens.sock"))
+    result = run_module(tmp_path, supervisor_config=str(config))[0]
+    assert result.get("failed") is True
+    assert "cannot reach supervisord" in result["msg"] and "is it running?" in result["msg"]
