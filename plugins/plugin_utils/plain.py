@@ -3,12 +3,13 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Ansible's values as plain Python values, for the code of module_utils/core, which knows
 nothing of Ansible: tagged, unsafe and vault-encrypted strings become str (a vault string is
-decrypted), mappings dict and sequences list, all the way down."""
+decrypted), tagged dates and times plain ones, mappings dict and sequences list, all the way down."""
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import datetime
 from collections.abc import Mapping
 
 try:
@@ -26,6 +27,11 @@ def plain(value):
         return int(value)
     if isinstance(value, float):
         return float(value)
+    if isinstance(value, datetime.datetime):
+        return datetime.datetime(value.year, value.month, value.day, value.hour, value.minute, value.second,
+                                 value.microsecond, value.tzinfo)
+    if isinstance(value, datetime.date):
+        return datetime.date(value.year, value.month, value.day)
     if isinstance(value, Mapping):
         return dict((str(key), plain(item)) for key, item in value.items())
     if isinstance(value, (list, tuple, set, frozenset)):

@@ -37,7 +37,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 APP_DIR = HERE / "app"
-GO_DURATION = HERE.parents[1] / "plugins" / "module_utils" / "go_duration.py"
+GO_DURATION = HERE.parents[1] / "plugins" / "module_utils" / "core" / "durations.py"  # carried as go_duration.py
 # hauser 1.5.1's release day; an archive dated 1970 makes GNU tar warn.
 RELEASE_TIME = 1710892800
 SHEBANG = b"#!/usr/bin/env python3\n"

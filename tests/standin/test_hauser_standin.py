@@ -31,7 +31,7 @@ RUNNING = re.compile(
     re.MULTILINE,
 )
 LOG_LINE = r"^\d{4}/\d\d/\d\d \d\d:\d\d:\d\d "
-GO_DURATION = Path(__file__).resolve().parents[2] / "plugins" / "module_utils" / "go_duration.py"
+GO_DURATION = Path(__file__).resolve().parents[2] / "plugins" / "module_utils" / "core" / "durations.py"
 
 
 # Configs, as dicts of top-level keys and [section] dicts.

@@ -10,6 +10,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import datetime
 import json
 
 from ansible_collections.hauser.multi_hauser.plugins.module_utils.core.durations import (
@@ -169,8 +170,14 @@ def toml_value(value):
     """A TOML literal for a string, bool, int, float or list of those."""
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, float) and (value != value or value in (float("inf"), float("-inf"))):
+        raise ConfigError("cannot write %r as a TOML value" % value)
     if isinstance(value, (int, float)):
         return json.dumps(value)
+    if isinstance(value, datetime.datetime):
+        return value.isoformat()  # an offset date-time, or a local one without a zone
+    if isinstance(value, datetime.date):
+        return value.isoformat()
     if isinstance(value, str):
         out = []
         for character in value:

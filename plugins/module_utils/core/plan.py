@@ -11,8 +11,8 @@ Made once per run on the controller (the multi_hauser_plan action), in two phase
    delay while it stays on its host) and rendered. Returns the plan, which holds no key and can
    be printed, and each host's files, which hold the keys.
 2. held_back() and moves(): once every host has stopped the orgs it gives up, which orgs a host
-   must not start yet (a host that failed before it stopped its orgs may still run them), and
-   which orgs move between hosts.
+   must not start yet (a host of its deployment that failed before it stopped its orgs may still
+   run them), and which orgs move between the hosts of a deployment.
 
 A deployment is the hosts that share one orgs source, one list of shard hosts and one set of
 pins; a play may hold several (each VM its own deployment, say).
@@ -105,9 +105,15 @@ def held_back(plan, host, healthy_hosts):
     if not _lost(host_plan, healthy_hosts):
         return []
     seen = set()
-    for other in healthy_hosts:
+    for other in _healthy_shard_hosts(host_plan, healthy_hosts):
         seen.update(plan["hosts"].get(other, {}).get("found", ()))
     return [org["org_id"] for org in host_plan["orgs"] if org["org_id"] not in seen]
+
+
+def _healthy_shard_hosts(host_plan, healthy_hosts):
+    """The healthy hosts of this host's deployment: another deployment's hosts may export the same
+    orgs, and what they run says nothing of this one's."""
+    return [other for other in host_plan["shard_hosts"] if other in healthy_hosts]
 
 
 def moves(plan, healthy_hosts):
@@ -123,7 +129,7 @@ def moves(plan, healthy_hosts):
             org_id = org["org_id"]
             if org_id in host_plan["found"] or org_id in held:
                 continue
-            sources = [other for other in healthy_hosts
+            sources = [other for other in _healthy_shard_hosts(host_plan, healthy_hosts)
                        if other != host and org_id in plan["hosts"].get(other, {}).get("found", ())]
             lines.append("%s: %s -> %s" % (org_id, ", ".join(sources) or "(new)", host))
     return lines

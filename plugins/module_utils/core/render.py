@@ -25,6 +25,7 @@ from ansible_collections.hauser.multi_hauser.plugins.module_utils.core.config im
     toml_value,
 )
 from ansible_collections.hauser.multi_hauser.plugins.module_utils.core.layout import MARKER, PROGRAM_DIR, Layout
+from ansible_collections.hauser.multi_hauser.plugins.module_utils.core.secrets import mask_values, secret_values
 
 
 def supervisor_value(value):
@@ -72,6 +73,12 @@ def org_context(org, settings, layout):
     }
 
 
+def _masked(message, org, settings):
+    """A message with the org's key and every secret setting masked: a template's error may quote
+    what the template looked up."""
+    return mask_values(message, secret_values(settings, [org]))
+
+
 def _environment():
     import jinja2.sandbox  # pylint: disable=import-outside-toplevel  # only where templates are rendered
 
@@ -104,15 +111,22 @@ def render_org_files(orgs, settings, config_template, program_template, source="
     seen_settings = template_settings(settings)
     rendered = []
     for org in orgs:
-        context = org_context(org, seen_settings, layout)
+        try:
+            context = org_context(org, seen_settings, layout)
+        except ConfigError as exc:
+            raise ConfigError(_masked(str(exc), org, settings)) from None
         files = {"org_id": org["org_id"], "dirs": layout.org_dirs(org["org_id"], settings["provider"])}
         for name, template in templates.items():
             try:
                 text = template.render(context)
-            except jinja2.TemplateError as exc:
-                raise ConfigError(
-                    "the %s template failed for the org on line %d: %s" % (name, org["line"], exc.message)
-                )
+            except Exception as exc:  # pylint: disable=broad-except  # a template's own error, whatever it is
+                if isinstance(exc, (jinja2.TemplateError, ConfigError)):
+                    why = getattr(exc, "message", None) or str(exc)
+                else:  # a Python error of the template's own code, 1 / 0 say
+                    why = "%s: %s" % (type(exc).__name__, exc)
+                # Said without the exception's chain, which may quote a value of the template.
+                raise ConfigError(_masked("the %s template failed for the org on line %d: %s"
+                                          % (name, org["line"], why), org, settings)) from None
             # Templates read by Ansible's file lookup have lost their final newline.
             files[name] = text if text.endswith("\n") else text + "\n"
         rendered.append(files)

@@ -25,8 +25,9 @@ IMAGE_REFUSED = ("keyfile", "orgs", "gcp_credentials_file") + SECRET_SETTINGS
 # hauser config keys whose values are secret, in whatever section.
 SECRET_CONFIG_KEYS = ("FsApiToken", "Password")
 
+# A key's line, the key bare or quoted (TOML reads "FsApiToken" = ... as FsApiToken = ...).
 _SECRET_LINE = re.compile(
-    r'(?im)^(\s*(?:%s)\s*=\s*).*$' % "|".join(re.escape(key) for key in SECRET_CONFIG_KEYS))
+    r'(?im)^(\s*(["\']?)(?:%s)\2\s*=\s*).*$' % "|".join(re.escape(key) for key in SECRET_CONFIG_KEYS))
 
 
 def secret_values(settings, orgs=()):
@@ -50,4 +51,4 @@ def mask_values(text, values):
 
 def mask_config(text):
     """A hauser config.toml with the value of every secret key masked."""
-    return _SECRET_LINE.sub(r'\1"%s"' % MASK, text)
+    return _SECRET_LINE.sub(lambda match: match.group(1) + '"%s"' % MASK, text)

@@ -86,9 +86,6 @@ def test_template_errors_name_the_template_and_line():
         "the config template failed for the org on line 3: ")
 
 
-@pytest.mark.xfail(strict=True, reason="toml_value cannot write a datetime, though TOML has them and hauser reads "
-                                       "StartTime as a time.Time: YAML's natural spelling of StartTime is refused, as "
-                                       "'cannot write a _AnsibleTaggedDateTime as a TOML value'")
 def test_a_yaml_timestamp_for_start_time_reaches_hauser_as_a_toml_datetime():
     extra = from_yaml("config_extra: {StartTime: 2026-01-01T00:00:00Z}", file_name="/inventory/vars.yml")
     assert isinstance(extra["config_extra"]["StartTime"], datetime.datetime)
@@ -96,8 +93,6 @@ def test_a_yaml_timestamp_for_start_time_reaches_hauser_as_a_toml_datetime():
     assert tomllib.loads(first["config"])["StartTime"] == datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc)
 
 
-@pytest.mark.xfail(strict=True, reason="a Python error in a custom template (here ZeroDivisionError) is no "
-                                       "ConfigError, so the filter lets it through instead of an AnsibleFilterError")
 def test_a_custom_template_raising_a_python_error_is_a_filter_error():
     assert failure(tagged(ORGS), tagged(SETTINGS), "ExportDelay = {{ 24 // 0 }}", PROGRAM_TEMPLATE).startswith(
         "the config template failed for the org on line 3")

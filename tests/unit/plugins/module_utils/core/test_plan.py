@@ -226,10 +226,6 @@ def test_when_a_host_drops_out_what_it_may_still_run_is_held_back_and_not_moved(
     assert moves(plan, healthy)  # there is something to move in this example
 
 
-@pytest.mark.xfail(strict=True, reason="held_back counts an org as safe when it ran on any healthy host of the play, "
-                                       "also one of another deployment that exports the same orgs; the lost host of "
-                                       "this deployment may still run it, and two hausers of one deployment then "
-                                       "export it")
 def test_an_org_run_by_another_deployment_is_still_held_back_when_a_host_of_its_own_is_lost():
     # prod exports the orgs of keys.csv over prod-1 and prod-2; staging exports the same orgs from staging-1
     host_settings = {"prod-1": settings(["prod-1", "prod-2"]), "staging-1": settings(["staging-1"])}
