@@ -44,15 +44,7 @@ class ActionModule(ActionBase):
             registered = dict((host, plain(hostvars[host][settings_var])) for host in play_hosts)
             host_settings = dict((host, checked["settings"]) for host, checked in registered.items())
             weights = self._weights(host_settings, hostvars)
-            renderer = None
-            if render:
-                program_template = self._text(args["program_template"])
-
-                def renderer(host, orgs):
-                    settings = host_settings[host]
-                    return render_org_files(
-                        orgs, dict(settings, **_render_paths(registered[host]["layout"])),
-                        self._text(settings["config_template"]), program_template, source=orgs_source(settings))
+            renderer = self._renderer(registered, self._text(args["program_template"])) if render else None
             plan, files = make_plan(host_settings, weights, found, self._read_orgs, renderer)
         except _PLAN_ERRORS as error:
             # The messages name settings, files and lines, never a key.
@@ -81,6 +73,15 @@ class ActionModule(ActionBase):
                 else:
                     raise SettingsError("multi_hauser_shard_hosts names %s, which is not in the inventory" % host)
         return weights
+
+    def _renderer(self, registered, program_template):
+        """render(host, orgs) for make_plan: with the host's settings, its paths and its config template."""
+        def render(host, orgs):
+            settings = registered[host]["settings"]
+            return render_org_files(orgs, dict(settings, **_render_paths(registered[host]["layout"])),
+                                    self._text(settings["config_template"]), program_template,
+                                    source=orgs_source(settings))
+        return render
 
     def _text(self, path):
         """A file on the controller (as the file lookup finds it, vault-encrypted or not), read once."""

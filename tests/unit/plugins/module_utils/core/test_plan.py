@@ -4,7 +4,6 @@ stops; and, when hosts are lost, which orgs wait and which move."""
 
 import json
 
-import pytest
 
 from ansible_collections.hauser.multi_hauser.plugins.module_utils.core.plan import held_back, make_plan, moves, table
 from test_shard import documented_owner
