@@ -70,7 +70,8 @@ def fetch(version, download_url, archive, archive_sha256, cache_dir, timeout):
     if not archive and not expected:
         checksums_path = os.path.join(version_dir, checksums)
         if not os.path.isfile(checksums_path):
-            _download(download_url.rstrip("/") + "/" + checksums, checksums_path, timeout)
+            _download("Download the release's checksums", download_url.rstrip("/") + "/" + checksums, checksums_path,
+                      timeout)
             downloaded.append(checksums)
         with open(checksums_path) as handle:
             found = re.findall(r"(?m)^([0-9a-f]{64})\s+\*?%s$" % re.escape(asset), handle.read())
@@ -86,7 +87,7 @@ def fetch(version, download_url, archive, archive_sha256, cache_dir, timeout):
     else:
         archive_path = os.path.join(version_dir, asset)
         if not os.path.isfile(archive_path) or sha256_of(archive_path) != expected:
-            _download(download_url.rstrip("/") + "/" + asset, archive_path, timeout)
+            _download("Download the release archive", download_url.rstrip("/") + "/" + asset, archive_path, timeout)
             downloaded.append(asset)
             if sha256_of(archive_path) != expected:
                 os.unlink(archive_path)
@@ -104,8 +105,8 @@ def _makedirs(path):
         os.makedirs(path, 0o755)
 
 
-def _download(url, path, timeout):
-    """url saved at path, replacing it at once when complete."""
+def _download(step, url, path, timeout):
+    """url saved at path, replacing it at once when complete; a failure is said as the step's."""
     handle, temp_path = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".download-")
     try:
         with os.fdopen(handle, "wb") as out:
@@ -116,7 +117,7 @@ def _download(url, path, timeout):
     except Exception as error:  # pylint: disable=broad-except  # any failure of the download is reported
         if os.path.exists(temp_path):
             os.unlink(temp_path)
-        raise ReleaseError("cannot download %s: %s" % (url, error))
+        raise ReleaseError("%s: cannot download %s: %s" % (step, url, error))
 
 
 def _unpack_hauser(archive_path, binary):
