@@ -57,8 +57,6 @@ PROCESS_LINE = re.compile(r"^\s*(\d+)\s+.*/opt/multi-hauser/\S+/hauser -c /var/l
 NO_SUPERVISORD = ("not found", "no such file", "refused connection")
 
 
-
-
 def container(host):
     """The VM container of host, as molecule's instance config names it."""
     path = os.environ.get("MOLECULE_INSTANCE_CONFIG")

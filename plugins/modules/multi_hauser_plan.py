@@ -59,7 +59,9 @@ attributes:
 EXAMPLES = r"""
 - name: Plan the run
   hauser.multi_hauser.multi_hauser_plan:
-    found: "{{ dict(ansible_play_hosts | zip(ansible_play_hosts | map('extract', hostvars, ['__multi_hauser_host', 'programs']))) }}"
+    found: >-
+      {{ dict(ansible_play_hosts
+              | zip(ansible_play_hosts | map('extract', hostvars, ['__multi_hauser_host', 'programs']))) }}
     program_template: "{{ role_path }}/templates/program.conf.j2"
   run_once: true
   register: __multi_hauser_plan

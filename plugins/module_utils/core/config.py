@@ -12,6 +12,7 @@ __metaclass__ = type
 
 import datetime
 import json
+import math
 
 from ansible_collections.hauser.multi_hauser.plugins.module_utils.core.durations import (
     HOUR,
@@ -170,7 +171,7 @@ def toml_value(value):
     """A TOML literal for a string, bool, int, float or list of those."""
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, float) and (value != value or value in (float("inf"), float("-inf"))):
+    if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
         raise ConfigError("cannot write %r as a TOML value" % value)
     if isinstance(value, (int, float)):
         return json.dumps(value)

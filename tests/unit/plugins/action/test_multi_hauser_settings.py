@@ -60,8 +60,10 @@ def test_the_provider_s_settings_must_be_set(playbook):
     assert "multi_hauser_gcs_bucket must be set when multi_hauser_provider is gcp" in run.stdout
 
 
-@pytest.mark.parametrize("orgs", [{}, {"multi_hauser_keyfile": "keys.csv",
-                                        "multi_hauser_orgs": [{"org_id": "o-1", "api_key": "na1.k"}]}])
+BOTH = {"multi_hauser_keyfile": "keys.csv", "multi_hauser_orgs": [{"org_id": "o-1", "api_key": "na1.k"}]}
+
+
+@pytest.mark.parametrize("orgs", [{}, BOTH])
 def test_the_orgs_come_from_exactly_one_place(playbook, orgs):
     variables = {"multi_hauser_provider": "local", "multi_hauser_local_save_dir": "/srv/x"}
     variables.update(orgs)
