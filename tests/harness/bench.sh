@@ -15,6 +15,13 @@
 #            tests build it (its seconds, the image's size), then docker run with a key file of
 #            MH_BENCH_IMAGE_SMALL (10) and MH_BENCH_IMAGE_LARGE (100) orgs until every org's
 #            program is RUNNING, docker stop's seconds and the container's exit code
+#   plan     the plan playbook's seconds on the controller (no host is contacted) for
+#            MH_BENCH_PLAN_SMALL (100 orgs over 1 host) and MH_BENCH_PLAN_LARGE (10,000 orgs over
+#            100 hosts): one assignment per run, orgs x hosts; and how often the key file is opened
+#   noop     on one VM: a one-task play (tests/bench/one_task.yml) and the no-op deploy side by
+#            side, MH_BENCH_NOOP_ROUNDS (3) times each, with MH_BENCH_NOOP_SMALL (10) then
+#            MH_BENCH_NOOP_LARGE (300) orgs: their medians and ratios, the remote module runs of a
+#            no-op deploy, and how often a deploy opens the key file (strace)
 #   multihost  deploy over SSH, first run then no-op run: one VM with MH_BENCH_MULTI /
 #            MH_BENCH_MULTI_HOSTS (300 / 3 = 100) orgs, against MH_BENCH_MULTI_HOSTS VMs in one
 #            inventory with MH_BENCH_MULTI orgs spread over them (handled in parallel: the
@@ -30,7 +37,7 @@
 # they do stretch each other's wall-clock seconds.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-SECTIONS=(keyfile deploy naive image multihost)
+SECTIONS=(keyfile plan noop deploy naive image multihost)
 MH_BENCH_SMALL=${MH_BENCH_SMALL:-10}
 MH_BENCH_LARGE=${MH_BENCH_LARGE:-500}
 MH_BENCH_NAIVE=${MH_BENCH_NAIVE:-100}
@@ -38,6 +45,11 @@ MH_BENCH_IMAGE_SMALL=${MH_BENCH_IMAGE_SMALL:-10}
 MH_BENCH_IMAGE_LARGE=${MH_BENCH_IMAGE_LARGE:-100}
 MH_BENCH_MULTI=${MH_BENCH_MULTI:-300}
 MH_BENCH_MULTI_HOSTS=${MH_BENCH_MULTI_HOSTS:-3}
+MH_BENCH_PLAN_SMALL=${MH_BENCH_PLAN_SMALL:-100x1}
+MH_BENCH_PLAN_LARGE=${MH_BENCH_PLAN_LARGE:-10000x100}
+MH_BENCH_NOOP_SMALL=${MH_BENCH_NOOP_SMALL:-10}
+MH_BENCH_NOOP_LARGE=${MH_BENCH_NOOP_LARGE:-300}
+MH_BENCH_NOOP_ROUNDS=${MH_BENCH_NOOP_ROUNDS:-3}
 new_run bench
 MH_BENCH_LOGS=${MH_BENCH_LOGS:-$MH_CACHE/bench-logs/$MH_RUN_ID}
 
@@ -353,6 +365,92 @@ bench_image() {
   fi
   task_table "where the image build's time goes (profile_tasks, s; tasks over 0.3 s)" "build=image-build"
   docker image rm --force "$image" >/dev/null 2>&1 || true
+}
+
+# key_file_opens KEYFILE TRACE: how often the traced run opened KEYFILE (strace -o TRACE -f).
+key_file_opens() {
+  grep -F "\"$1\"" "$2" | grep -c -v ENOENT || true
+}
+
+# traced_playbook LABEL ARGS...: ansible-playbook ARGS under strace (file opens only), untimed;
+# sets TRACE to the trace's path.
+traced_playbook() {
+  local label=$1
+  shift
+  TRACE="$MH_BENCH_LOGS/$label.strace"
+  (cd "$MH_WORK" && strace -f -qq -e trace=open,openat,openat2 -o "$TRACE" ansible-playbook "$@" \
+    > "$MH_BENCH_LOGS/$label.log" 2>&1) || { BENCH_FAILED=1; log "ansible-playbook $label (traced) FAILED"; }
+}
+
+median() { printf '%s\n' "$@" | grep -E '^[0-9.]+$' | sort -n | awk '{ v[NR] = $1 } END { print (NR ? v[int((NR + 1) / 2)] : "failed") }'; }
+
+bench_plan() {
+  local case orgs hosts dir index first_s="" first_work="" work
+  command -v strace >/dev/null || apt_install strace
+  for case in "$MH_BENCH_PLAN_SMALL" "$MH_BENCH_PLAN_LARGE"; do
+    orgs=${case%x*} hosts=${case#*x} dir="$MH_WORK/plan-$case"
+    mkdir -p "$dir"
+    make_keyfile "$orgs" "$dir/keys.csv"
+    # Hosts nothing listens for: the plan contacts none (a contact would fail the run).
+    { printf 'multi_hauser:\n  hosts:\n'
+      for (( index = 1; index <= hosts; index++ )); do
+        printf '    vm-%03d: {ansible_host: 127.0.0.1, ansible_port: 9}\n' "$index"
+      done; } > "$dir/inventory.yml"
+    timed_playbook "plan-$case" - -i "$dir/inventory.yml" -e "multi_hauser_keyfile=$dir/keys.csv" hauser.multi_hauser.plan
+    traced_playbook "plan-$case-traced" -i "$dir/inventory.yml" -e "multi_hauser_keyfile=$dir/keys.csv" \
+      hauser.multi_hauser.plan
+    work=$(( orgs * hosts ))
+    add_row "plan playbook, $hosts host(s)" "$orgs" "$RUN_SECONDS" - \
+      "cpu s ${RUN_CPU%+*}, key file opened $(key_file_opens "$dir/keys.csv" "$TRACE") time(s), $work org x host scores, load $RUN_LOAD"
+    if [[ -z $first_s ]]; then first_s=$RUN_SECONDS first_work=$work; fi
+  done
+  add_note "$(printf 'ratio of the plan playbook %s/%s: %s seconds for %s times the org x host scores (one assignment per run;' \
+    "$MH_BENCH_PLAN_LARGE" "$MH_BENCH_PLAN_SMALL" "$(ratio "$RUN_SECONDS" "$first_s")" "$(( work / first_work ))") one per host per reference would be $(( hosts )) times that)"
+}
+
+# noop_rounds ORGS DIR VM: MH_BENCH_NOOP_ROUNDS rounds of the one-task play and the no-op deploy,
+# alternating, against the converged VM; sets ONE_S and NOOP_S (medians) and NOOP_MODULES (the
+# remote module runs of the last no-op deploy, from its -vvv log).
+noop_rounds() {
+  local orgs=$1 dir=$2 vm=$3 round ones=() noops=()
+  for (( round = 1; round <= MH_BENCH_NOOP_ROUNDS; round++ )); do
+    timed_playbook "noop-$orgs-one-task-$round" "$vm" -i "$dir/inventory.yml" "$MH_REPO/tests/bench/one_task.yml"
+    ones+=("$RUN_SECONDS")
+    timed_playbook "noop-$orgs-deploy-$round" "$vm" -i "$dir/inventory.yml" -e "@$dir/vars.yml" -vvv \
+      hauser.multi_hauser.deploy
+    noops+=("$RUN_SECONDS")
+    [[ $RUN_CHANGED -eq 0 ]] || log "warning: the no-op deploy changed $RUN_CHANGED"
+  done
+  ONE_S=$(median "${ones[@]}") NOOP_S=$(median "${noops[@]}")
+  # each remote module run is one ssh EXEC of a become'd python
+  NOOP_MODULES=$(grep -c 'SSH: EXEC .*BECOME-SUCCESS' "$MH_BENCH_LOGS/noop-$orgs-deploy-$MH_BENCH_NOOP_ROUNDS.log" || true)
+}
+
+bench_noop() {
+  local small=$MH_BENCH_NOOP_SMALL large=$MH_BENCH_NOOP_LARGE dir="$MH_WORK/noop" vm one_small noop_small
+  command -v strace >/dev/null || apt_install strace
+  mkdir -p "$dir"
+  start_bench_vm mh-bench-noop "$dir"
+  vm=$VM_NAME
+  make_keyfile "$small" "$dir/keys.csv"
+  write_vars "$dir" "$dir/keys.csv"
+  timed_playbook "noop-$small-first" "$vm" -i "$dir/inventory.yml" -e "@$dir/vars.yml" hauser.multi_hauser.deploy
+  settle "$vm" "$small"
+  noop_rounds "$small" "$dir" "$vm"
+  one_small=$ONE_S noop_small=$NOOP_S
+  add_row "one-task play (ping, become)" 0 - "$ONE_S" "median of $MH_BENCH_NOOP_ROUNDS, side by side with the deploy below"
+  add_row "deploy, no-op" "$small" - "$NOOP_S" "median of $MH_BENCH_NOOP_ROUNDS; $NOOP_MODULES remote module runs"
+  traced_playbook "noop-$small-traced" -i "$dir/inventory.yml" -e "@$dir/vars.yml" hauser.multi_hauser.deploy
+  add_note "a no-op deploy opened the key file $(key_file_opens "$dir/keys.csv" "$TRACE") time(s) (strace)"
+  make_keyfile "$large" "$dir/keys.csv"
+  timed_playbook "noop-$large-first" "$vm" -i "$dir/inventory.yml" -e "@$dir/vars.yml" hauser.multi_hauser.deploy
+  settle "$vm" "$large"
+  noop_rounds "$large" "$dir" "$vm"
+  add_row "deploy, no-op" "$large" - "$NOOP_S" "median of $MH_BENCH_NOOP_ROUNDS; $NOOP_MODULES remote module runs"
+  add_note "$(printf 'ratio no-op deploy %s orgs / one-task play (target <= 3): %s%s   no-op %s/%s orgs (target <= 1.3): %s%s' \
+    "$small" "$(ratio "$noop_small" "$one_small")" "$(within "$(ratio "$noop_small" "$one_small")" 3)" \
+    "$large" "$small" "$(ratio "$NOOP_S" "$noop_small")" "$(within "$(ratio "$NOOP_S" "$noop_small")" 1.3)")"
+  vm_tool stop --state-dir "$dir/vms" >/dev/null
 }
 
 bench_multihost() {
