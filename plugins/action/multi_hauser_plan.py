@@ -7,12 +7,19 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import os
+
 from ansible.errors import AnsibleError
 from ansible.plugins.action import ActionBase
 from ansible.plugins.loader import lookup_loader
 
 from ansible_collections.hauser.multi_hauser.plugins.module_utils.core.config import ConfigError
-from ansible_collections.hauser.multi_hauser.plugins.module_utils.core.orgs import KeyFileError, parse_keyfile, validate_orgs
+from ansible_collections.hauser.multi_hauser.plugins.module_utils.core.orgs import (
+    MAX_KEYFILE_BYTES,
+    KeyFileError,
+    parse_keyfile,
+    validate_orgs,
+)
 from ansible_collections.hauser.multi_hauser.plugins.module_utils.core.plan import make_plan, orgs_source
 from ansible_collections.hauser.multi_hauser.plugins.module_utils.core.render import render_org_files
 from ansible_collections.hauser.multi_hauser.plugins.module_utils.core.secrets import secret_values
@@ -40,6 +47,7 @@ class ActionModule(ActionBase):
         settings_var = args.get("settings", "__multi_hauser_settings")
         found = plain(args["found"]) if args.get("found") is not None else None
         self._texts = {}
+        self._notes = []
         try:
             registered = dict((host, plain(hostvars[host][settings_var])) for host in play_hosts)
             host_settings = dict((host, checked["settings"]) for host, checked in registered.items())
@@ -51,6 +59,8 @@ class ActionModule(ActionBase):
             result.update(failed=True, msg=str(error))
             return result
         result.update(changed=False, plan=plan)
+        if self._notes:
+            result["warnings"] = sorted(set(self._notes))
         if render:
             # The files hold every org's key, and what each host masks besides the keys (which
             # diffs mask by name) holds the other secrets: registered for the hosts, never shown.
@@ -84,18 +94,28 @@ class ActionModule(ActionBase):
         return render
 
     def _text(self, path):
-        """A file on the controller (as the file lookup finds it, vault-encrypted or not), read once."""
+        """A file on the controller (as the file lookup finds it, vault-encrypted or not), read once,
+        and only when not larger than a key file may be (vault's encoding takes some 2.3 times
+        the size)."""
         if path not in self._texts:
             lookup = lookup_loader.get("ansible.builtin.file", loader=self._loader, templar=self._templar)
             try:
-                self._texts[path] = str(lookup.run([path], variables=self._task_vars)[0])
+                found = lookup.find_file_in_search_path(self._task_vars, "files", path)
+            except AnsibleError:
+                found = None
+            if not found:
+                raise SettingsError("cannot find %s on the controller" % path)
+            if os.path.getsize(found) > 3 * MAX_KEYFILE_BYTES:
+                raise SettingsError("%s on the controller: larger than a key file or template may be" % path)
+            try:
+                self._texts[path] = str(lookup.run([found], variables=self._task_vars)[0])
             except AnsibleError:
                 raise SettingsError("cannot read %s on the controller" % path)
         return self._texts[path]
 
     def _read_orgs(self, settings):
         if settings["keyfile"]:
-            return parse_keyfile(self._text(settings["keyfile"]), source=settings["keyfile"])
+            return parse_keyfile(self._text(settings["keyfile"]), source=settings["keyfile"], notes=self._notes)
         return validate_orgs(settings["orgs"], source="multi_hauser_orgs")
 
 

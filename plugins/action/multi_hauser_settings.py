@@ -13,7 +13,11 @@ from ansible.plugins.action import ActionBase
 
 from ansible_collections.hauser.multi_hauser.plugins.module_utils import core
 from ansible_collections.hauser.multi_hauser.plugins.module_utils.core.layout import host_layout
-from ansible_collections.hauser.multi_hauser.plugins.module_utils.core.secrets import IMAGE_REFUSED
+from ansible_collections.hauser.multi_hauser.plugins.module_utils.core.secrets import (
+    image_refusals,
+    secret_looking_environment,
+    secret_values,
+)
 from ansible_collections.hauser.multi_hauser.plugins.module_utils.core.settings import (
     ROLE_NAMING,
     SETTINGS,
@@ -54,6 +58,7 @@ class ActionModule(ActionBase):
             settings = convert(raw, ROLE_NAMING, names=SETTINGS)
             settings["keyfile"] = Text().convert(raw["keyfile"], PREFIX + "keyfile")
             settings["orgs"] = raw["orgs"]
+            _check_environment(settings)
             if purpose == "image":
                 _refuse_secrets(settings)
             elif purpose in ("deploy", "plan"):
@@ -65,7 +70,7 @@ class ActionModule(ActionBase):
             result.update(failed=True, msg=str(error))
             return result
         layout = host_layout(settings)
-        result.update(changed=False, settings=settings, layout=layout)
+        result.update(changed=False, settings=settings, layout=layout, secrets=secret_values(settings))
         if purpose == "image":
             result.update(image_settings=image_settings(settings, layout), core_dir=os.path.dirname(core.__file__))
         # The settings hold secrets (the orgs of multi_hauser_orgs, passwords): the result is
@@ -81,8 +86,21 @@ def _check_orgs_source(settings):
             "vault-encrypted) or as multi_hauser_orgs (a list of {org_id, api_key}): exactly one of them.")
 
 
+def _check_environment(settings):
+    """Secrets belong in multi_hauser_secret_environment, whose files only root may read."""
+    looking = secret_looking_environment(settings["environment"])
+    if looking:
+        raise SettingsError(
+            "multi_hauser_environment: %s look like secrets (by name, or a URL with a password): give them "
+            "as multi_hauser_secret_environment, which only root may read" % ", ".join(looking))
+    both = sorted(set(settings["environment"]) & set(settings["secret_environment"]))
+    if both:
+        raise SettingsError("multi_hauser_environment and multi_hauser_secret_environment both set %s"
+                            % ", ".join(both))
+
+
 def _refuse_secrets(settings):
-    given = [PREFIX + name for name in IMAGE_REFUSED if settings.get(name)]
+    given = [PREFIX + name for name in image_refusals(settings)]
     if given:
         raise SettingsError(
             "An image must hold no key and no credential: with multi_hauser_mode=image, leave %s empty "

@@ -17,7 +17,8 @@ description:
   - Columns are ORG, SHOULD RUN ON (from the assignment, C(-) when unknown), RUNS ON, STATE, UPTIME,
     EXPORTDELAY, the last log line, and a FLAG. The flag is C(NOT RUNNING) for an org that runs on no
     host, C(ON n HOSTS) for one that runs on more than one, and C(WRONG HOST) for one that runs
-    elsewhere than it should.
+    elsewhere than it should; and C(n PROCESSES) where n hauser processes run for the org on one
+    host (a supervisord that died left its hausers behind). An org may have several flags.
 options:
   _input:
     description: Host name to the list of orgs its M(hauser.multi_hauser.multi_hauser_status) returned.
@@ -42,18 +43,22 @@ _value:
   elements: string
 """
 
-RUNNING = ("RUNNING", "STARTING")
+# A hauser that runs without its program (left by a supervisord that died) exports all the same.
+RUNNING = ("RUNNING", "STARTING", "NO PROGRAM")
 HEADER = ("ORG", "SHOULD RUN ON", "RUNS ON", "STATE", "UPTIME", "EXPORTDELAY", "FLAG", "LAST LOG LINE")
 
 
-def _flag(org_id, running_on, should_run_on):
+def _flags(running_on, should_run_on, process_counts):
+    """What is wrong with an org, as the FLAG column says it (several flags at once)."""
+    flags = []
     if not running_on:
-        return "NOT RUNNING"
-    if len(running_on) > 1:
-        return "ON %d HOSTS" % len(running_on)
-    if should_run_on not in (None, running_on[0]):
-        return "WRONG HOST"
-    return ""
+        flags.append("NOT RUNNING")
+    elif len(running_on) > 1:
+        flags.append("ON %d HOSTS" % len(running_on))
+    elif should_run_on not in (None, running_on[0]):
+        flags.append("WRONG HOST")
+    flags.extend("%d PROCESSES" % count for count in process_counts if count > 1)
+    return ", ".join(flags)
 
 
 def status_table(statuses, assignment=None):
@@ -66,7 +71,7 @@ def status_table(statuses, assignment=None):
     for org_id in sorted(set(programs) | set(assignment)):
         present = programs.get(org_id, [])
         running_on = [host for host, org in present if org["state"] in RUNNING]
-        flag = _flag(org_id, running_on, assignment.get(org_id))
+        flag = _flags(running_on, assignment.get(org_id), [org.get("processes", 1) for _host, org in present])
         should = assignment.get(org_id, "-")
         if not present:
             rows.append((org_id, should, "-", "-", "-", "-", flag, ""))

@@ -167,7 +167,7 @@ import os
 import pwd
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.hauser.multi_hauser.plugins.module_utils.core.files import OrgFiles
+from ansible_collections.hauser.multi_hauser.plugins.module_utils.core.files import OrgFiles, describe
 from ansible_collections.hauser.multi_hauser.plugins.module_utils.core.layout import PROGRAM_DIR, Layout
 from ansible_collections.hauser.multi_hauser.plugins.module_utils.core.secrets import mask_values
 from ansible_collections.hauser.multi_hauser.plugins.module_utils.core.supervisor import (
@@ -389,9 +389,12 @@ def main():
     layout = Layout(params["base_dir"], params["program_dir"])
     uid, gid = _owner_ids(module)
     files = OrgFiles(layout, uid, gid, check=module.check_mode, secrets=params["secrets"])
-    existing = files.managed_programs()
-    delays = dict((org_id, files.export_delay(org_id)) for org_id in existing)
-    changes = sync_files(files, existing, records, params["keep"] or (), params["restart_all"] and not stop_only)
+    try:
+        existing = files.managed_programs()
+        delays = dict((org_id, files.export_delay(org_id)) for org_id in existing)
+        changes = sync_files(files, existing, records, params["keep"] or (), params["restart_all"] and not stop_only)
+    except OSError as error:
+        fail(module, describe(error))
     if changes.moving() or records:
         if os.path.exists(params["supervisor_config"]):
             apply = Apply(module, layout)

@@ -34,9 +34,9 @@ options:
         type: path
         required: true
       state:
-        description: What it should be; a link is not followed.
+        description: What it should be, or C(absent) for nothing; a link is not followed.
         type: str
-        choices: [file, directory, link]
+        choices: [file, directory, link, absent]
         default: file
       owner:
         description: Its owner's name.
@@ -48,7 +48,7 @@ options:
         description: Its mode, in octal.
         type: str
       sha256:
-        description: A file's content, as its SHA-256.
+        description: A file's content, as its SHA-256 (never shown, of a credentials file say).
         type: str
       src:
         description: A link's target.
@@ -144,7 +144,7 @@ import pwd
 import stat
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.hauser.multi_hauser.plugins.module_utils.core.files import OrgFiles
+from ansible_collections.hauser.multi_hauser.plugins.module_utils.core.files import OrgFiles, describe
 from ansible_collections.hauser.multi_hauser.plugins.module_utils.core.layout import PROGRAM_DIR, Layout
 
 _TYPES = {"file": stat.S_ISREG, "directory": stat.S_ISDIR, "link": stat.S_ISLNK}
@@ -177,6 +177,8 @@ def path_differs(expected):
     try:
         info = os.lstat(path)
     except OSError:
+        return expected["state"] != "absent"
+    if expected["state"] == "absent":
         return True
     if not _TYPES[expected["state"]](info.st_mode):
         return True
@@ -207,11 +209,11 @@ def main():
         argument_spec=dict(
             paths=dict(type="list", elements="dict", default=[], options=dict(
                 path=dict(type="path", required=True),
-                state=dict(type="str", default="file", choices=["file", "directory", "link"]),
+                state=dict(type="str", default="file", choices=["file", "directory", "link", "absent"]),
                 owner=dict(type="str"),
                 group=dict(type="str"),
                 mode=dict(type="str"),
-                sha256=dict(type="str"),
+                sha256=dict(type="str", no_log=True),
                 src=dict(type="str"),
             )),
             packages=dict(type="list", elements="str", default=[]),
@@ -245,7 +247,10 @@ def main():
             states[query[3:]] = out.strip() or "unknown"
         result["service"] = states
     files = OrgFiles(Layout(params["base_dir"], params["program_dir"]), -1, -1, check=True)
-    result["programs"] = dict((org_id, files.export_delay(org_id)) for org_id in files.managed_programs())
+    try:
+        result["programs"] = dict((org_id, files.export_delay(org_id)) for org_id in files.managed_programs())
+    except OSError as error:
+        module.fail_json(msg=describe(error))
     module.exit_json(**result)
 
 

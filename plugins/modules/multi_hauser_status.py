@@ -15,8 +15,12 @@ version_added: 1.0.0
 author: multi_hauser contributors (!UNKNOWN)
 description:
   - Reads the state of every org's program from supervisord (as C(supervisorctl status) shows it),
-    each org's ExportDelay from its C(config.toml) and the last line of its log, in one round trip.
-    Never returns anything else from the config, which holds a key.
+    each org's ExportDelay from its C(config.toml), the last line of its log and how many hauser
+    processes run with its config, in one round trip. An org whose hauser runs without its
+    program (left behind by a supervisord that died) is reported too.
+  - Never returns anything else from the config, which holds a key; a secret in a log line (the
+    org's key, any value of its config's secret keys, the values of O(secrets)) is masked. Reads
+    no file through a link.
   - Used by the C(hauser.multi_hauser.status) playbook.
 options:
   base_dir:
@@ -27,6 +31,11 @@ options:
     description: Where each org's log is, as C(<log_dir>/<org_id>.log).
     type: path
     default: /var/log/multi-hauser
+  secrets:
+    description: More values to mask in the log lines (the deployment's other secrets).
+    type: list
+    elements: str
+    default: []
 extends_documentation_fragment:
   - hauser.multi_hauser.supervisor
 attributes:
@@ -56,8 +65,12 @@ orgs:
       description: The org id.
       type: str
     state:
-      description: The program's supervisord state (RUNNING, STARTING, BACKOFF, FATAL, ...).
+      description: The program's supervisord state (RUNNING, STARTING, BACKOFF, FATAL, ...), or
+        C(NO PROGRAM) for an org whose hauser runs without a program.
       type: str
+    processes:
+      description: How many hauser processes run with the org's config (1 for a RUNNING org).
+      type: int
     pid:
       description: The process id, or 0 when not running.
       type: int
@@ -68,7 +81,7 @@ orgs:
       description: The ExportDelay in its config, or C(-).
       type: str
     last_log_line:
-      description: The last line of its log, or an empty string.
+      description: The last line of its log, secrets masked, or an empty string.
       type: str
 """
 
@@ -76,8 +89,9 @@ import os
 import re
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.hauser.multi_hauser.plugins.module_utils.core.files import OrgFiles
-from ansible_collections.hauser.multi_hauser.plugins.module_utils.core.layout import PROGRAM_DIR, Layout
+from ansible_collections.hauser.multi_hauser.plugins.module_utils.core.files import EXPORT_DELAY, OrgFiles, describe
+from ansible_collections.hauser.multi_hauser.plugins.module_utils.core.layout import CONFIG_NAME, PROGRAM_DIR, Layout
+from ansible_collections.hauser.multi_hauser.plugins.module_utils.core.secrets import config_secrets, mask_values
 from ansible_collections.hauser.multi_hauser.plugins.module_utils.core.supervisor import (
     SUPERVISOR_ARGUMENT_SPEC,
     Supervisor,
@@ -99,11 +113,34 @@ def last_line(path, tail_bytes=4096):
     return lines[-1] if lines else ""
 
 
+def hauser_processes(layout):
+    """org id -> how many processes run hauser with the org's config (-c <base>/<org>/config.toml)."""
+    counts = {}
+    prefix = layout.org_dir("")
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open("/proc/%s/cmdline" % pid, "rb") as handle:
+                argv = handle.read().decode("utf-8", "replace").split("\0")
+        except (IOError, OSError):
+            continue  # gone meanwhile
+        for index, arg in enumerate(argv[:-1]):
+            config = argv[index + 1]
+            if arg == "-c" and config.startswith(prefix) and config.endswith("/" + CONFIG_NAME):
+                org_id = config[len(prefix):-len(CONFIG_NAME) - 1]
+                if "/" not in org_id:
+                    counts[org_id] = counts.get(org_id, 0) + 1
+                break
+    return counts
+
+
 def main():
     module = AnsibleModule(
         argument_spec=dict(
             base_dir=dict(type="path", default="/var/lib/multi-hauser"),
             log_dir=dict(type="path", default="/var/log/multi-hauser"),
+            secrets=dict(type="list", elements="str", default=[], no_log=True),
             **SUPERVISOR_ARGUMENT_SPEC
         ),
         supports_check_mode=True,
@@ -117,20 +154,31 @@ def main():
         module.fail_json(msg=str(error))
     layout = Layout(params["base_dir"], PROGRAM_DIR, params["log_dir"])
     files = OrgFiles(layout, -1, -1, check=True)
+    running = hauser_processes(layout)
     orgs = []
-    for name, info in processes.items():
-        org_id = layout.org_of_program(name)
-        if info["group"] != name or not org_id:
-            continue
-        running = _RUNNING_DETAIL.match(info.get("description") or "")
-        orgs.append(dict(
-            org_id=org_id,
-            state=info["statename"],
-            pid=int(info.get("pid") or 0),
-            uptime=running.group(1) if running else "-",
-            export_delay=files.export_delay(org_id) or "-",
-            last_log_line=last_line(layout.log_path(org_id)),
-        ))
+    try:
+        for name, info in processes.items():
+            org_id = layout.org_of_program(name)
+            if info["group"] != name or not org_id:
+                continue
+            config = files.config_text(org_id) or ""
+            uptime = _RUNNING_DETAIL.match(info.get("description") or "")
+            delay = EXPORT_DELAY.search(config)
+            orgs.append(dict(
+                org_id=org_id,
+                state=info["statename"],
+                pid=int(info.get("pid") or 0),
+                uptime=uptime.group(1) if uptime else "-",
+                export_delay=delay.group(1) if delay else "-",
+                processes=running.pop(org_id, 0),
+                last_log_line=mask_values(last_line(layout.log_path(org_id)),
+                                          sorted(config_secrets(config) + params["secrets"], key=len, reverse=True)),
+            ))
+    except OSError as error:
+        module.fail_json(msg=describe(error))
+    for org_id, count in running.items():  # a hauser without its program
+        orgs.append(dict(org_id=org_id, state="NO PROGRAM", pid=0, uptime="-", export_delay="-", processes=count,
+                         last_log_line=""))
     module.exit_json(changed=False, orgs=sorted(orgs, key=lambda org: org["org_id"]))
 
 

@@ -38,7 +38,15 @@ KNOWN_KEYS = {
     ),
     "local": ("SaveDir", "StartTime", "UseStartTime"),
 }
-DURATION_KEYS = ("ExportDuration", "ExportDelay", "Backoff")
+# The kind of each key's value in hauser's Config struct, by section; any other key is a string
+# (AdditionalHttpHeader, an array of tables, apart).
+_BOOLEAN_KEYS = {None: ("SaveAsJson", "StorageOnly", "IncludeMobileAppsFields"), "gcs": ("GCSOnly",),
+                 "s3": ("S3Only",), "local": ("UseStartTime",)}
+_INTEGER_KEYS = {None: ("BackoffStepsMax",), "redshift": ("VarCharMax",)}
+_DURATION_KEYS = {None: ("ExportDuration", "ExportDelay", "Backoff"), "s3": ("Timeout",),
+                  "bigquery": ("PartitionExpiration",)}
+_TIME_KEYS = {None: ("StartTime",), "local": ("StartTime",)}
+HEADER_TABLE = "AdditionalHttpHeader"
 _DAY = 24 * HOUR
 
 
@@ -52,16 +60,17 @@ def table_suffix(org_id):
 
 
 def check_table_names(orgs, source):
-    """Two org ids differing only in '-' versus '_' would share one table pair."""
+    """Two org ids differing only in '-' versus '_', or in case (Redshift folds unquoted names to
+    lower case), would share one table pair."""
     seen = {}
     for org in orgs:
         suffix = table_suffix(org["org_id"])
-        if suffix in seen:
+        if suffix.lower() in seen:
             raise ConfigError(
                 "%s: the org ids of lines %d and %d give the same table names "
-                "(fs_export_%s); hauser would mix their data" % (source, seen[suffix], org["line"], suffix)
+                "(fs_export_%s); hauser would mix their data" % (source, seen[suffix.lower()], org["line"], suffix)
             )
-        seen[suffix] = org["line"]
+        seen[suffix.lower()] = org["line"]
 
 
 def _canonical_key(section, key, where):
@@ -74,17 +83,81 @@ def _canonical_key(section, key, where):
     )
 
 
-def merge_extra(config, extra, where="multi_hauser_config_extra"):
-    """Merge user-given keys into a config: top-level keys, or a section as a dict."""
-    merged = dict((k, dict(v) if isinstance(v, dict) else v) for k, v in config.items())
+def _is_time(value):
+    if isinstance(value, (datetime.datetime, datetime.date)):
+        return True
+    try:
+        datetime.datetime.strptime(value[:19], "%Y-%m-%dT%H:%M:%S")
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+def _check_value(section, key, value, where):
+    """That value is of the kind hauser reads for key (never showing the value)."""
+    name = "%s%s" % ("[%s] " % section if section else "", key)
+    if key in _BOOLEAN_KEYS.get(section, ()):
+        if not isinstance(value, bool):
+            raise ConfigError("%s: %s must be true or false" % (where, name))
+    elif key in _INTEGER_KEYS.get(section, ()):
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 1 << 31:
+            raise ConfigError("%s: %s must be a whole number of 0 or more" % (where, name))
+    elif key in _DURATION_KEYS.get(section, ()):
+        try:
+            nanoseconds = parse_duration(value)
+        except DurationError as exc:
+            raise ConfigError("%s: %s: %s" % (where, name, exc))
+        if nanoseconds < 0 and key not in ("ExportDuration", "ExportDelay"):  # those: their own rules below
+            raise ConfigError("%s: %s must not be negative" % (where, name))
+    elif key in _TIME_KEYS.get(section, ()):
+        if not _is_time(value):
+            raise ConfigError("%s: %s must be a date-time such as 2026-01-01T00:00:00Z" % (where, name))
+    elif section is None and key == HEADER_TABLE:
+        if not isinstance(value, (list, tuple)) or not all(
+                isinstance(item, dict) and sorted(item) == ["Key", "Value"]
+                and all(isinstance(part, str) for part in item.values()) for item in value):
+            raise ConfigError("%s: %s must be a list of {Key, Value} strings" % (where, name))
+    elif isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise ConfigError("%s: %s must be a string" % (where, name))
+
+
+def check_extra(extra, where="multi_hauser_config_extra"):
+    """User-given hauser keys (top-level keys, or a section as a dict), with hauser's own spelling
+    and each value of the kind hauser reads; ConfigError names where and the key, never a value."""
+    checked = {}
     for key, value in (extra or {}).items():
         if isinstance(value, dict) and str(key).lower() in KNOWN_KEYS:
             section = str(key).lower()
-            target = merged.setdefault(section, {})
+            target = checked.setdefault(section, {})
             for sub_key, sub_value in value.items():
-                target[_canonical_key(section, str(sub_key), where)] = sub_value
+                canonical = _canonical_key(section, str(sub_key), where)
+                _check_value(section, canonical, sub_value, where)
+                target[canonical] = sub_value
         else:
-            merged[_canonical_key(None, str(key), where)] = value
+            canonical = _canonical_key(None, str(key), where)
+            if canonical == HEADER_TABLE and isinstance(value, (list, tuple)):
+                value = [dict((_canonical_header_key(part, where), item[part]) for part in item)
+                         if isinstance(item, dict) else item for item in value]
+            _check_value(None, canonical, value, where)
+            checked[canonical] = value
+    return checked
+
+
+def _canonical_header_key(key, where):
+    for known in ("Key", "Value"):
+        if str(key).lower() == known.lower():
+            return known
+    raise ConfigError("%s: %s holds a key other than Key and Value" % (where, HEADER_TABLE))
+
+
+def merge_extra(config, extra, where="multi_hauser_config_extra"):
+    """Merge user-given keys into a config: top-level keys, or a section as a dict."""
+    merged = dict((k, dict(v) if isinstance(v, dict) else v) for k, v in config.items())
+    for key, value in check_extra(extra, where).items():
+        if isinstance(value, dict):
+            merged.setdefault(key, {}).update(value)
+        else:
+            merged[key] = value
     return merged
 
 
@@ -96,10 +169,12 @@ def _duration(config, key, where):
 
 
 def check_config(config, where):
-    """hauser 1.5.1's own checks of the values this collection sets or lets users set."""
-    for key in DURATION_KEYS:
-        if key in config:
-            _duration(config, key, where)
+    """hauser 1.5.1's own checks, at load and at start, of the values this collection sets or
+    lets users set: every value of its kind, then the rules that tie keys together."""
+    for section, keys in [(None, config)] + [(name, value) for name, value in config.items() if isinstance(value, dict)]:
+        for key, value in keys.items():
+            if not isinstance(value, dict):
+                _check_value(section, key, value, where)
     if "ExportDuration" in config:
         duration = _duration(config, "ExportDuration", where)
         if not 15 * MINUTE <= duration <= _DAY or _DAY % duration:
@@ -108,9 +183,15 @@ def check_config(config, where):
             )
     if "ExportDelay" in config and _duration(config, "ExportDelay", where) < HOUR:
         raise ConfigError("%s: ExportDelay must be at least 1h" % where)
-    steps = config.get("BackoffStepsMax", 0)
-    if not isinstance(steps, int) or isinstance(steps, bool) or steps < 0:
-        raise ConfigError("%s: BackoffStepsMax must be a whole number of 0 or more" % where)
+    provider = config.get("Provider")
+    if config.get("SaveAsJson") and not (provider == "local" or config.get("StorageOnly")):
+        raise ConfigError("%s: SaveAsJson needs the local provider or StorageOnly (hauser loads no JSON "
+                          "into a database)" % where)
+    if provider == "aws":
+        if "Timeout" in config.get("s3", {}) and parse_duration(config["s3"]["Timeout"]) <= 0:
+            raise ConfigError("%s: [s3] Timeout must be more than 0s (hauser times out every S3 call)" % where)
+        if not config.get("StorageOnly") and config.get("redshift", {}).get("VarCharMax", 1) <= 0:
+            raise ConfigError("%s: [redshift] VarCharMax must be more than 0 (hauser panics)" % where)
 
 
 def hauser_config(org, settings, layout):

@@ -21,6 +21,15 @@ __metaclass__ = type
 from collections.abc import Mapping, Sequence
 
 ORG_ID_MAX_LENGTH = 64
+API_KEY_MAX_LENGTH = 256
+LINE_MAX_LENGTH = 1024
+# Bounds of what is read at all: a key file of the largest deployments is well under a megabyte.
+MAX_KEYFILE_BYTES = 16 * 1024 * 1024
+MAX_ORGS = 100000
+MAX_PROBLEMS = 20  # a message lists that many problems, then says how many more there are
+# A first line such as spreadsheets export: names of the columns, not an org.
+_HEADER_ORG_IDS = frozenset(("org_id", "orgid", "org", "org id", "organization", "organization_id", "id"))
+_HEADER_KEYS = frozenset(("api_key", "apikey", "api key", "key", "token", "api_token", "fsapitoken"))
 
 _ORG_ID_CHARACTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
 # Printable ASCII but quotes and backslash. Real keys are ASCII; anything else is a
@@ -80,6 +89,8 @@ def _api_key_problem(api_key):
     position = _first_outside(api_key, _API_KEY_CHARACTERS)
     if position:
         return "has %s (character %d)" % (_describe_key_character(api_key[position - 1]), position)
+    if len(api_key) > API_KEY_MAX_LENGTH:
+        return "is longer than %d characters" % API_KEY_MAX_LENGTH
     return None
 
 
@@ -97,33 +108,47 @@ def _collect_orgs(entries, problems, labels, place, places):
     """
     org_id_label, api_key_label = labels
     orgs = []
-    numbers_by_org_id = {}
+    lines_by_org_id = {}  # in lower case: org ids that differ only in case would share tables
     for number, org_id, api_key in entries:
+        if len(orgs) >= MAX_ORGS:
+            problems.append(([number], "%s: more than %d orgs" % (place(number), MAX_ORGS)))
+            break
         org_id_problem = _org_id_problem(org_id)
         if org_id_problem:
             problems.append(([number], "%s: %s %s" % (place(number), org_id_label, org_id_problem)))
         else:
-            numbers_by_org_id.setdefault(org_id, []).append(number)
+            lines_by_org_id.setdefault(org_id.lower(), []).append((number, org_id))
         api_key_problem = _api_key_problem(api_key)
         if api_key_problem:
             problems.append(([number], "%s: %s %s" % (place(number), api_key_label, api_key_problem)))
         orgs.append({"org_id": org_id, "api_key": api_key, "line": number})
-    for numbers in numbers_by_org_id.values():
-        if len(numbers) > 1:
-            problems.append((numbers, "%s: duplicate %s" % (places(numbers), org_id_label)))
+    for found in lines_by_org_id.values():
+        if len(found) > 1:
+            numbers = [number for number, _org_id in found]
+            if len(set(org_id for _number, org_id in found)) == 1:
+                problems.append((numbers, "%s: duplicate %s" % (places(numbers), org_id_label)))
+            else:
+                problems.append((numbers, "%s: %ss that differ only in case (their warehouse tables would be "
+                                          "the same)" % (places(numbers), org_id_label)))
     return orgs
 
 
 def _raise_problems(problems):
     if problems:
         problems.sort(key=lambda problem: problem[0][0])
+        messages = [message for _lines, message in problems[:MAX_PROBLEMS]]
+        if len(problems) > MAX_PROBLEMS:
+            messages.append("... and %d more problems" % (len(problems) - MAX_PROBLEMS))
         raise KeyFileError(
-            "\n".join(message for _lines, message in problems),
+            "\n".join(messages),
             sorted(set(number for lines, _message in problems for number in lines)),
         )
 
 
 def _as_text(data, source):
+    if isinstance(data, (bytes, str)) and len(data) > MAX_KEYFILE_BYTES:
+        raise KeyFileError("%s: larger than %d MiB; a key file of %d orgs is a few megabytes"
+                           % (source, MAX_KEYFILE_BYTES // (1024 * 1024), MAX_ORGS))
     if isinstance(data, bytes):
         try:
             return data.decode("utf-8")
@@ -136,9 +161,14 @@ def _as_text(data, source):
     return data
 
 
-def _key_file_entries(text, source, problems):
-    """Yield (line number, org id, api key) for each org line; add line problems to problems."""
+def _key_file_entries(text, source, problems, notes):
+    """Yield (line number, org id, api key) for each org line; add line problems to problems, and
+    to notes what is skipped (a header line)."""
+    first = True
     for number, line in enumerate(text.split("\n"), 1):
+        if len(line) > LINE_MAX_LENGTH:
+            problems.append(([number], "%s line %d: longer than %d characters" % (source, number, LINE_MAX_LENGTH)))
+            continue
         if line.endswith("\r"):
             line = line[:-1]
         if "\r" in line:
@@ -153,21 +183,40 @@ def _key_file_entries(text, source, problems):
             problems.append(([number], '%s line %d: expected 2 fields "org_id,api_key", found %d'
                              % (source, number, len(fields))))
             continue
-        yield number, fields[0].strip(_BLANKS), fields[1].strip(_BLANKS)
+        org_id, api_key = fields[0].strip(_BLANKS), fields[1].strip(_BLANKS)
+        if first and org_id.strip('"\'').lower() in _HEADER_ORG_IDS and api_key.strip('"\'').lower() in _HEADER_KEYS:
+            notes.append("%s line %d names the columns (a CSV header): skipped" % (source, number))
+            first = False
+            continue
+        first = False
+        yield number, org_id, api_key
 
 
-def parse_keyfile(text, source="key file"):
+def read_keyfile(path, limit=MAX_KEYFILE_BYTES):
+    """The bytes of the key file at path, of at most limit bytes (KeyFileError beyond: nothing
+    larger is read into memory)."""
+    with open(path, "rb") as handle:
+        data = handle.read(limit + 1)
+    if len(data) > limit:
+        raise KeyFileError("%s: larger than %d MiB; a key file of %d orgs is a few megabytes"
+                           % (path, limit // (1024 * 1024), MAX_ORGS))
+    return data
+
+
+def parse_keyfile(text, source="key file", notes=None):
     """Parse the text (str, or UTF-8 bytes) of a key file.
 
     Return [{"org_id", "api_key", "line"}] in file order, or raise KeyFileError listing
-    every problem, one per line of its message. source names the file in messages.
+    every problem, one per line of its message. source names the file in messages. A first
+    line that names the columns (org_id,api_key, as spreadsheets export) is skipped, and said
+    in notes (a list) when given.
     """
     text = _as_text(text, source)
     if text.startswith(_BOM):
         text = text[len(_BOM):]
     problems = []
     orgs = _collect_orgs(
-        _key_file_entries(text, source, problems),
+        _key_file_entries(text, source, problems, notes if notes is not None else []),
         problems,
         ("org id", "api key"),
         lambda number: "%s line %d" % (source, number),
@@ -212,6 +261,8 @@ def validate_orgs(items, source="multi_hauser_orgs"):
     if isinstance(items, (str, bytes)) or not isinstance(items, Sequence):
         raise KeyFileError("%s: expected a list of mappings with org_id and api_key, got %s"
                            % (source, type(items).__name__))
+    if len(items) > MAX_ORGS:
+        raise KeyFileError("%s: more than %d orgs" % (source, MAX_ORGS))
     problems = []
     orgs = _collect_orgs(
         _variable_entries(items, source, problems),

@@ -26,14 +26,19 @@ from ansible_collections.hauser.multi_hauser.plugins.module_utils.core.config im
 )
 from ansible_collections.hauser.multi_hauser.plugins.module_utils.core.layout import MARKER, PROGRAM_DIR, Layout
 from ansible_collections.hauser.multi_hauser.plugins.module_utils.core.secrets import mask_values, secret_values
+from ansible_collections.hauser.multi_hauser.plugins.module_utils.core.settings import environment_value_problem
 
 
 def supervisor_value(value):
-    """A double-quoted value for a supervisord environment= line (% must be doubled)."""
+    """A value for a supervisord environment= line, quoted so that supervisord passes it on
+    exactly: in double quotes, or in single quotes when it holds a double one (supervisord's
+    lexer takes either, and no escape), with % doubled (its expansion character)."""
     text = str(value)
-    if any(character in text for character in '"\\\n\r'):
-        raise ConfigError("a supervisord environment value may not hold quotes, backslashes or newlines")
-    return '"' + text.replace("%", "%%") + '"'
+    problem = environment_value_problem(text)
+    if problem:
+        raise ConfigError("an environment value cannot be given to hauser: %s" % problem)
+    quote = "'" if '"' in text else '"'
+    return quote + text.replace("%", "%%") + quote
 
 
 def layout_of(settings):
@@ -43,11 +48,12 @@ def layout_of(settings):
 
 def program_environment(settings):
     """The environment of every org's hauser: its home and user, the credentials file when the
-    deployment installs one, then the settings' own variables."""
+    deployment installs one, then the settings' own variables, the secret ones last."""
     environment = {"HOME": settings["base_dir"], "USER": settings["user"]}
     if settings.get("credentials_path"):
         environment["GOOGLE_APPLICATION_CREDENTIALS"] = settings["credentials_path"]
     environment.update(settings.get("environment") or {})
+    environment.update(settings.get("secret_environment") or {})
     return environment
 
 

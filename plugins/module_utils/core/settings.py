@@ -1,14 +1,15 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) 2026, multi_hauser contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Every setting of a deployment, once: its kind, and what each provider requires.
+"""Every setting of a deployment, once: its kind, its bounds, and what each provider requires.
 
 The role's variables are these settings with the prefix ``multi_hauser_`` (their defaults and
 documentation are in the role's meta/argument_specs.yml, whose types a unit test holds to
 these kinds); the image takes the settings of IMAGE_SETTINGS from ``MULTI_HAUSER_<NAME>``
 environment variables. Whatever the source, a value means what it says: ``"false"`` from
-``-e`` or from the environment is False, ``"8"`` is 8, and anything else of the wrong kind is
-an error that names the variable.
+``-e`` or from the environment is False, ``"8"`` is 8, and anything else of the wrong kind, out
+of its bounds or too large to be meant is an error that names the variable and never shows the
+value (some settings are secrets).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -17,15 +18,33 @@ __metaclass__ = type
 
 import json
 import math
+import posixpath
 import re
 from collections.abc import Mapping, Sequence
 
-from ansible_collections.hauser.multi_hauser.plugins.module_utils.core.durations import DurationError, parse_duration
+from ansible_collections.hauser.multi_hauser.plugins.module_utils.core.config import ConfigError, check_extra
+from ansible_collections.hauser.multi_hauser.plugins.module_utils.core.durations import (
+    HOUR,
+    MINUTE,
+    SECOND,
+    DurationError,
+    parse_duration,
+)
+from ansible_collections.hauser.multi_hauser.plugins.module_utils.core.stagger import (
+    MAX_BASE,
+    MAX_WINDOW,
+    MIN_EXPORT_DELAY,
+    MIN_STEP,
+)
 
 PROVIDERS = ("gcp", "aws", "local")
 _TRUE = ("true", "yes", "on", "1", "y", "t")
 _FALSE = ("false", "no", "off", "0", "n", "f", "")
 _WHOLE_NUMBER = re.compile(r"^\s*[+-]?[0-9]{1,18}\s*$")
+# No setting is meant to be longer; a longer one is a mistake (a file pasted into a variable).
+MAX_TEXT = 4096
+MAX_ENTRIES = 1000
+_DAY = 24 * HOUR
 
 
 class SettingsError(ValueError):
@@ -38,21 +57,65 @@ class _Kind(object):
     def convert(self, value, name):
         raise NotImplementedError
 
-    def _refuse(self, name):
-        raise SettingsError("%s is not valid: %s expected" % (name, self.expected))
+    def _refuse(self, name, expected=None):
+        raise SettingsError("%s is not valid: %s expected" % (name, expected or self.expected))
+
+
+def _text(value, name, refuse, max_length=MAX_TEXT):
+    """value as a string: from a string or a number, of valid UTF-8 and a bounded length."""
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        refuse(name)
+    text = str(value)
+    if len(text) > max_length:
+        raise SettingsError("%s is not valid: longer than %d characters" % (name, max_length))
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # bytes that were not UTF-8, as os.environ keeps them
+        raise SettingsError("%s is not valid: not valid UTF-8" % name) from None
+    if "\x00" in text:
+        raise SettingsError("%s is not valid: it holds a NUL character" % name)
+    return text
 
 
 class Text(_Kind):
+    """A string, of at most max_length characters, matching pattern (described) when given."""
+
     expected = "a string"
 
+    def __init__(self, pattern=None, described=None, max_length=MAX_TEXT):
+        self.pattern = re.compile(pattern) if pattern else None
+        self.described = described
+        self.max_length = max_length
+
     def convert(self, value, name):
-        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        text = _text(value, name, self._refuse, self.max_length)
+        if self.pattern is not None and not self.pattern.match(text):
+            self._refuse(name, self.described)
+        return text
+
+
+class Path(Text):
+    """An absolute path (or empty, when optional), normalized, never / itself."""
+
+    expected = "an absolute path"
+
+    def __init__(self, optional=False):
+        Text.__init__(self)
+        self.optional = optional
+
+    def convert(self, value, name):
+        text = Text.convert(self, value, name)
+        if not text and self.optional:
+            return text
+        if not text.startswith("/") or posixpath.normpath(text) in ("/", "//") or "\n" in text \
+                or ".." in text.split("/"):
             self._refuse(name)
-        return str(value)
+        return posixpath.normpath(text)
 
 
 class Choice(Text):
     def __init__(self, *choices):
+        Text.__init__(self)
         self.choices = choices
 
     def convert(self, value, name):
@@ -77,88 +140,190 @@ class Boolean(_Kind):
 
 
 class Integer(_Kind):
-    expected = "a whole number"
+    """A whole number between minimum and maximum."""
+
+    def __init__(self, minimum, maximum):
+        self.minimum = minimum
+        self.maximum = maximum
+        self.expected = "a whole number from %d to %d" % (minimum, maximum)
 
     def convert(self, value, name):
-        if isinstance(value, bool):
+        number = None
+        if isinstance(value, int) and not isinstance(value, bool):
+            number = value
+        elif isinstance(value, float) and value.is_integer():
+            number = int(value)
+        elif isinstance(value, str) and _WHOLE_NUMBER.match(value):
+            number = int(value)
+        if number is None or not self.minimum <= number <= self.maximum:
             self._refuse(name)
-        if isinstance(value, int):
-            return value
-        if isinstance(value, float) and value.is_integer():
-            return int(value)
-        if isinstance(value, str) and _WHOLE_NUMBER.match(value):
-            return int(value)
-        self._refuse(name)
+        return number
 
 
 class Number(_Kind):
-    expected = "a number"
+    """A finite number between minimum and maximum."""
+
+    def __init__(self, minimum, maximum):
+        self.minimum = minimum
+        self.maximum = maximum
+        self.expected = "a number from %g to %g" % (minimum, maximum)
 
     def convert(self, value, name):
         if isinstance(value, bool):
             self._refuse(name)
+        number = None
         if isinstance(value, (int, float)):
             number = float(value)
         elif isinstance(value, str) and len(value) <= 64:
             try:
                 number = float(value)
             except ValueError:
-                self._refuse(name)
-        else:
-            self._refuse(name)
-        if math.isnan(number) or math.isinf(number):
+                number = None
+        if number is None or math.isnan(number) or math.isinf(number) or not self.minimum <= number <= self.maximum:
             self._refuse(name)
         return number
 
 
-class Duration(Text):
-    """A Go duration string, checked as hauser's time.ParseDuration reads it."""
+def _go(nanoseconds):
+    """A bound, as the messages say it."""
+    for unit, size in (("h", HOUR), ("m", MINUTE), ("s", SECOND)):
+        if nanoseconds and nanoseconds % size == 0:
+            return "%d%s" % (nanoseconds // size, unit)
+    return "%dns" % nanoseconds
 
-    expected = 'a Go duration such as "10m"'
+
+class Duration(_Kind):
+    """A Go duration string, as hauser's time.ParseDuration reads it, between minimum and maximum."""
+
+    def __init__(self, minimum=0, maximum=None, fraction_of_day=False, positive=False):
+        self.minimum = minimum
+        self.maximum = maximum
+        self.fraction_of_day = fraction_of_day
+        self.positive = positive
 
     def convert(self, value, name):
-        if not isinstance(value, str):
-            self._refuse(name)
+        text = _text(value, name, lambda name: self._refuse(name, 'a Go duration such as "10m"'), 64)
         try:
-            parse_duration(value)
+            nanoseconds = parse_duration(text)
         except DurationError as error:
             raise SettingsError("%s is not valid: %s" % (name, error))
-        return value
+        if self.positive and nanoseconds <= 0:
+            raise SettingsError("%s must be more than 0s" % name)
+        if nanoseconds < self.minimum or (self.maximum is not None and nanoseconds > self.maximum):
+            raise SettingsError("%s must be from %s to %s" % (name, _go(self.minimum), _go(self.maximum))
+                                if self.maximum is not None else "%s must be at least %s" % (name, _go(self.minimum)))
+        if self.fraction_of_day and _DAY % nanoseconds:
+            raise SettingsError("%s must be an even fraction of 24h (hauser refuses others)" % name)
+        return text
+
+
+def _mapping(value, name, refuse):
+    if isinstance(value, str):
+        if len(value) > 64 * MAX_TEXT:
+            raise SettingsError("%s is not valid: too long" % name)
+        try:
+            value = json.loads(value) if value.strip() else {}
+        except ValueError:
+            refuse(name)
+    if not isinstance(value, Mapping):
+        refuse(name)
+    if len(value) > MAX_ENTRIES:
+        raise SettingsError("%s is not valid: more than %d entries" % (name, MAX_ENTRIES))
+    return dict(value)
 
 
 class Dictionary(_Kind):
-    """A mapping; from a string (-e, the environment), a JSON object."""
+    """A mapping; from a string (-e, the environment), a JSON object. keys and values: kinds of
+    its entries' keys and values, when they are checked here."""
 
     expected = "a JSON object"
 
+    def __init__(self, keys=None, values=None):
+        self.keys = keys
+        self.values = values
+
     def convert(self, value, name):
-        if isinstance(value, str):
-            try:
-                value = json.loads(value) if value.strip() else {}
-            except ValueError:
-                self._refuse(name)
-        if not isinstance(value, Mapping):
-            self._refuse(name)
-        return dict(value)
+        mapping = _mapping(value, name, self._refuse)
+        if self.keys is None:
+            return mapping
+        return dict((self.keys.convert(key, "%s key" % name),
+                     self.values.convert(item, "%s[%s]" % (name, key)))
+                    for key, item in mapping.items())
 
 
 class TextList(_Kind):
-    """A list of strings; from a string, a JSON array."""
+    """A list of strings; from a string, a JSON array or names separated by commas."""
 
     expected = "a list of strings"
 
     def convert(self, value, name):
         if isinstance(value, str):
-            try:
-                value = json.loads(value)
-            except ValueError:
-                self._refuse(name)
-        if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Sequence):
+            stripped = value.strip()
+            if stripped.startswith("["):
+                try:
+                    value = json.loads(stripped)
+                except ValueError:
+                    self._refuse(name)
+            else:
+                value = [item.strip() for item in stripped.split(",") if item.strip()]
+        if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Sequence) or len(value) > MAX_ENTRIES \
+                or not all(isinstance(item, str) for item in value):
             self._refuse(name)
-        if not all(isinstance(item, str) for item in value):
-            self._refuse(name)
-        return [str(item) for item in value]
+        return [_text(item, name, self._refuse) for item in value]
 
+
+# The environment of every hauser process. supervisord reads its environment= line through an
+# INI parser that ends the line at " ;" or " #" (inline comments) and then through a shell-like
+# lexer that keeps a value whole only inside quotes and strips quotes from both of its ends; % is
+# its expansion character. So a name is a plain variable name, and a value may hold neither a
+# line break nor a blank before ";" or "#", nor start or end with a quote, nor hold both kinds
+# of quote: such values cannot arrive as written, and are refused before any host changes.
+ENVIRONMENT_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
+_LOST_IN_SUPERVISORD = re.compile(r"[\r\n\x00]|\s[;#]")
+
+
+def environment_value_problem(value):
+    """Why supervisord would not pass value to hauser exactly as written, or None."""
+    if _LOST_IN_SUPERVISORD.search(value):
+        return "it holds a line break, a NUL, or a blank before ; or # (supervisord cuts the line there)"
+    if value and (value[0] in "'\"" or value[-1] in "'\""):
+        return "it starts or ends with a quote (supervisord strips quotes from both ends)"
+    if '"' in value and "'" in value:
+        return "it holds both kinds of quote (supervisord keeps a value whole only inside one kind)"
+    return None
+
+
+class Environment(Dictionary):
+    """Environment variables: names of ENVIRONMENT_NAME, values that supervisord passes exactly."""
+
+    expected = "a mapping of variable names to strings"
+
+    def convert(self, value, name):
+        mapping = _mapping(value, name, self._refuse)
+        environment = {}
+        for key, item in mapping.items():
+            if not isinstance(key, str) or not ENVIRONMENT_NAME.match(key):
+                raise SettingsError("%s: a variable name must be letters, digits and _, not starting with a digit"
+                                    " (one is not)" % name)
+            text = _text(item, "%s[%s]" % (name, key), lambda where: self._refuse(where, "a string"))
+            problem = environment_value_problem(text)
+            if problem:
+                raise SettingsError("%s[%s] cannot be given to hauser: %s" % (name, key, problem))
+            environment[key] = text
+        return environment
+
+
+class HauserKeys(Dictionary):
+    """More hauser config keys: each one hauser 1.5.1 knows, its value of the kind hauser reads."""
+
+    def convert(self, value, name):
+        try:
+            return check_extra(_mapping(value, name, self._refuse), name)
+        except ConfigError as error:
+            raise SettingsError(str(error)) from None
+
+
+_NAME = Text(r"^[a-z_][a-z0-9_-]{0,31}$", "a user or group name (lower case letters, digits, _ and -)")
 
 # name -> kind, for every setting the code reads a value of (not the orgs themselves: a key file
 # or a list of orgs, read and validated by orgs.py).
@@ -172,42 +337,48 @@ SETTINGS = {
     "gcp_credentials_file": Text(),
     "s3_bucket": Text(),
     "s3_region": Text(),
-    "s3_timeout": Duration(),
+    # hauser times out every S3 call with 0
+    "s3_timeout": Duration(positive=True, maximum=_DAY),
     "redshift_host": Text(),
-    "redshift_port": Integer(),
+    "redshift_port": Integer(1, 65535),
     "redshift_db": Text(),
     "redshift_user": Text(),
     "redshift_password": Text(),
     "redshift_database_schema": Text(),
     "redshift_credentials": Text(),
-    "redshift_varchar_max": Integer(),
-    "local_save_dir": Text(),
-    "version": Text(),
-    "download_url": Text(),
+    # hauser panics with 0; Redshift's VARCHAR holds at most 65535 bytes
+    "redshift_varchar_max": Integer(1, 65535),
+    "local_save_dir": Path(optional=True),
+    "version": Text(r"^[0-9]+\.[0-9]+\.[0-9]+$", "a version such as 1.5.1"),
+    "download_url": Text(r"^https?://\S+$", "an http:// or https:// URL"),
     "archive": Text(),
-    "archive_sha256": Text(),
+    "archive_sha256": Text(r"^([0-9a-fA-F]{64})?$", "64 hexadecimal digits"),
     "cache_dir": Text(),
     "shard_hosts": TextList(),
-    "shard_weight": Number(),
+    "shard_weight": Number(0, 1000),
     "pins": Dictionary(),
-    "export_delay_base": Duration(),
-    "export_delay_step": Duration(),
-    "export_delay_window": Duration(),
-    "export_duration": Duration(),
-    "backoff": Duration(),
-    "backoff_steps_max": Integer(),
-    "config_extra": Dictionary(),
+    "export_delay_base": Duration(MIN_EXPORT_DELAY, MAX_BASE),
+    "export_delay_step": Duration(MIN_STEP, MAX_WINDOW),
+    "export_delay_window": Duration(MIN_STEP, MAX_WINDOW),
+    "export_duration": Duration(15 * MINUTE, _DAY, fraction_of_day=True),
+    "backoff": Duration(0, _DAY),
+    "backoff_steps_max": Integer(0, 64),
+    "config_extra": HauserKeys(),
     "config_template": Text(),
-    "environment": Dictionary(),
-    "user": Text(),
-    "group": Text(),
-    "base_dir": Text(),
-    "install_dir": Text(),
-    "log_dir": Text(),
-    "log_maxbytes": Text(),
-    "log_backups": Integer(),
-    "start_timeout": Integer(),
-    "apt_cache_valid_time": Integer(),
+    "environment": Environment(),
+    "secret_environment": Environment(),
+    "user": _NAME,
+    "group": _NAME,
+    "base_dir": Path(),
+    "install_dir": Path(),
+    "log_dir": Path(),
+    "log_maxbytes": Text(r"^[0-9]{1,12}(KB|MB|GB)?$", "a size such as 10MB"),
+    "log_backups": Integer(0, 1000),
+    "start_timeout": Integer(0, 3600),
+    "apt_cache_valid_time": Integer(0, 10 * 366 * 86400),
+    "supervisor_sandbox": Boolean(),
+    "supervisor_read_write_paths": TextList(),
+    "supervisor_restart": Boolean(),
 }
 
 # The settings an image takes at run time, from MULTI_HAUSER_<NAME>: what shapes each org's files.
@@ -233,6 +404,10 @@ REQUIRED = {
     ("local", False): ("local_save_dir",),
     ("local", True): ("local_save_dir",),
 }
+
+# hauser puts the Redshift password and user unquoted into its connection string: whitespace, a
+# backslash or a leading quote would change what it connects with.
+_UNQUOTED_IN_DSN = re.compile(r"[\s\\]|^'")
 
 
 class Naming(object):
@@ -262,12 +437,20 @@ def convert(raw, naming=ROLE_NAMING, names=None):
 
 
 def check_required(settings, naming=ROLE_NAMING):
-    """SettingsError naming the first setting that the provider needs and that is empty."""
+    """SettingsError naming the first setting that the provider needs and that is empty, or
+    whose value hauser would misread; and when the ExportDelay window is shorter than its step."""
     provider = settings["provider"]
     for name in REQUIRED[(provider, bool(settings["storage_only"]))]:
-        if not str(settings.get(name, "")):
+        if not str(settings.get(name, "")).strip():
             raise SettingsError("%s must be set when %s is %s%s"
                                 % (naming(name), naming("provider"), provider, naming.where))
+    if provider == "aws" and not settings["storage_only"]:
+        for name in ("redshift_user", "redshift_password", "redshift_host", "redshift_db"):
+            if _UNQUOTED_IN_DSN.search(settings[name]):
+                raise SettingsError("%s may hold no whitespace, backslash or leading quote: hauser puts it "
+                                    "unquoted into its connection string" % naming(name))
+    if parse_duration(settings["export_delay_window"]) < parse_duration(settings["export_delay_step"]):
+        raise SettingsError("%s must be at least %s" % (naming("export_delay_window"), naming("export_delay_step")))
 
 
 def image_settings(settings, layout):

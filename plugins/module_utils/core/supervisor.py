@@ -119,7 +119,8 @@ class Supervisor(object):
         if xmlrpc_client is None:
             raise SupervisorError("talking to supervisord needs Python 3 on the host")
         url, username, password = server_settings(config_path)
-        self.url = url
+        # As messages name it: a user and password in the URL are not shown.
+        self.url = re.sub(r"^([a-z]+://)[^/@]*@", r"\1", url)
         self.config_path = config_path
         if url.startswith("unix://"):
             transport = _Transport(url[len("unix://"):], timeout, username, password)
@@ -128,7 +129,8 @@ class Supervisor(object):
             transport = _Transport(None, timeout, username, password)
             endpoint = "http://%s/RPC2" % url[len("http://"):].split("/")[0].split("@")[-1]
         else:
-            raise SupervisorError("supervisord's serverurl %s in %s is neither unix:// nor http://" % (url, config_path))
+            raise SupervisorError("supervisord's serverurl %s in %s is neither unix:// nor http://"
+                                  % (self.url, config_path))
         self._proxy = xmlrpc_client.ServerProxy(endpoint, transport=transport, allow_none=True)
 
     def call(self, method, *args):

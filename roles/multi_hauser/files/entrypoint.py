@@ -22,9 +22,9 @@ import pwd
 import sys
 
 from ansible_collections.hauser.multi_hauser.plugins.module_utils.core.config import ConfigError
-from ansible_collections.hauser.multi_hauser.plugins.module_utils.core.files import OrgFiles, write_atomically
+from ansible_collections.hauser.multi_hauser.plugins.module_utils.core.files import OrgFiles, describe, write_atomically
 from ansible_collections.hauser.multi_hauser.plugins.module_utils.core.layout import MARKER
-from ansible_collections.hauser.multi_hauser.plugins.module_utils.core.orgs import KeyFileError, parse_keyfile
+from ansible_collections.hauser.multi_hauser.plugins.module_utils.core.orgs import KeyFileError, parse_keyfile, read_keyfile
 from ansible_collections.hauser.multi_hauser.plugins.module_utils.core.render import layout_of, render_org_files
 from ansible_collections.hauser.multi_hauser.plugins.module_utils.core.settings import (
     IMAGE_NAMING,
@@ -61,11 +61,13 @@ def load_settings(environ):
 
 def read_orgs(path, settings):
     try:
-        with open(path, "rb") as handle:
-            data = handle.read()
+        data = read_keyfile(path)
     except (IOError, OSError) as exc:
         raise StartError("cannot read the key file %s: %s" % (path, exc.strerror))
-    orgs = parse_keyfile(data, source=path)
+    notes = []
+    orgs = parse_keyfile(data, source=path, notes=notes)
+    for note in notes:
+        sys.stdout.write("multi-hauser: %s\n" % note)
     return stagger_delays(orgs, base=settings["export_delay_base"], step=settings["export_delay_step"],
                           window=settings["export_delay_window"])
 
@@ -127,7 +129,11 @@ def main(argv, environ):
     except (StartError, ConfigError, KeyFileError, SettingsError, StaggerError) as exc:
         sys.stderr.write("multi-hauser: %s\n" % exc)
         return 2
-    write_orgs(files, settings)
+    try:
+        write_orgs(files, settings)
+    except OSError as exc:  # a directory others may change, or something planted where a file of ours goes
+        sys.stderr.write("multi-hauser: %s\n" % describe(exc))
+        return 2
     sys.stdout.write("multi-hauser: %d org(s) from %s; starting supervisord\n" % (len(files), keyfile))
     sys.stdout.flush()
     environ.setdefault("SUPERVISORD_LOGLEVEL", "info")

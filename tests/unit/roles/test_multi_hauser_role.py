@@ -46,8 +46,9 @@ from ansible_collections.hauser.multi_hauser.plugins.module_utils.core import se
 SPECS = _load(ROLE / "meta" / "argument_specs.yml")["argument_specs"]
 _TYPES = {
     core_settings.Boolean: "bool", core_settings.Integer: "int", core_settings.Number: "float",
-    core_settings.Text: "str", core_settings.Choice: "str", core_settings.Duration: "str",
-    core_settings.Dictionary: "dict", core_settings.TextList: "list",
+    core_settings.Text: "str", core_settings.Choice: "str", core_settings.Duration: "str", core_settings.Path: "str",
+    core_settings.Dictionary: "dict", core_settings.HauserKeys: "dict", core_settings.Environment: "dict",
+    core_settings.TextList: "list",
 }
 
 

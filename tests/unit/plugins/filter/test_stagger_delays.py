@@ -30,7 +30,7 @@ def test_accepts_options_as_ansible_loads_them():
 
 @pytest.mark.parametrize("orgs, kwargs, message", [
     ([{"org_id": "o-1"}], {"base": "30m"}, 'stagger_delays: base must be at least 1h (hauser\'s minimum ExportDelay), got "30m"'),
-    ([{"org_id": "o-1"}], {"step": "0s"}, 'stagger_delays: step must be greater than 0, got "0s"'),
+    ([{"org_id": "o-1"}], {"step": "0s"}, 'stagger_delays: step must be at least 1s, got "0s"'),
     ([{"org_id": "o-1"}], {"window": "5m"}, 'stagger_delays: window ("5m") must be at least step ("10m")'),
     ([{"org_id": "o-1"}], {"step": "10"}, 'stagger_delays: step is not a valid duration: time: missing unit in duration "10"'),
     ([{"org_id": "o-1"}], {"step": 600}, 'stagger_delays: step must be a Go duration string such as "10m", got int'),

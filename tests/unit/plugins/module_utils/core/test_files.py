@@ -76,11 +76,12 @@ def test_a_new_org_gets_its_directories_config_and_program_with_the_documented_o
     files, change = host.sync(record(dirs=[host.layout.tmp_dir("o-1"), save_dir]))
     assert (change.org_id, change.new, change.config_changed, change.program_changed) == ("o-1", True, True, True)
     assert files.attrs_changed
-    for directory in (host.layout.org_dir("o-1"), host.layout.tmp_dir("o-1"), save_dir):
+    assert host.owner_and_mode(host.layout.org_dir("o-1")) == (0, GID, 0o750)  # root:hauser 0750, holds the config
+    for directory in (host.layout.tmp_dir("o-1"), save_dir):
         assert os.path.isdir(directory)
         assert host.owner_and_mode(directory) == (UID, GID, 0o750)  # hauser:hauser 0750
     assert host.owner_and_mode(host.layout.config_path("o-1")) == (0, GID, 0o640)  # root:hauser 0640
-    assert host.owner_and_mode(host.layout.program_path("o-1")) == (0, 0, 0o644)  # root:root 0644
+    assert host.owner_and_mode(host.layout.program_path("o-1")) == (0, 0, 0o600)  # root:root 0600
     assert open(host.layout.config_path("o-1")).read() == config()
     assert open(host.layout.program_path("o-1")).read() == program("o-1")
     # written beside and renamed: no temporary file is left
@@ -130,8 +131,8 @@ def test_attribute_drift_is_repaired_and_reported_without_a_restart(host):
     assert files.attrs_changed
     assert (change.config_changed, change.program_changed) == (False, False)  # hauser need not restart
     assert host.owner_and_mode(host.layout.config_path("o-1")) == (0, GID, 0o640)
-    assert host.owner_and_mode(host.layout.program_path("o-1")) == (0, 0, 0o644)
-    assert host.owner_and_mode(host.layout.org_dir("o-1")) == (UID, GID, 0o750)
+    assert host.owner_and_mode(host.layout.program_path("o-1")) == (0, 0, 0o600)
+    assert host.owner_and_mode(host.layout.org_dir("o-1")) == (0, GID, 0o750)
     assert host.owner_and_mode(host.layout.tmp_dir("o-1")) == (UID, GID, 0o750)
     assert not host.sync(record(dirs=[host.layout.tmp_dir("o-1")]), existing=True)[0].attrs_changed
 
@@ -253,3 +254,105 @@ def test_export_delay_is_read_from_the_orgs_config(host, text, delay):
 
 def test_export_delay_of_an_org_without_config_is_none(host):
     assert host.files().export_delay("o-1") is None
+
+
+# --- what the hauser user may have planted: root never follows it ---------------------------------
+
+SECRET = "root-only-content-Qv7Nz"
+
+
+@pytest.fixture
+def root_only(tmp_path):
+    """A root-only file and directory, as the targets of planted links."""
+    directory = tmp_path / "root-only"
+    directory.mkdir(mode=0o700)
+    secret = directory / "secret"
+    secret.write_text(SECRET + "\n")
+    secret.chmod(0o600)
+    return directory, secret
+
+
+def as_before(path):
+    info = os.lstat(path)
+    return info.st_uid, info.st_gid, stat.S_IMODE(info.st_mode), open(path).read() if os.path.isfile(path) else None
+
+
+def old_layout(host, save_root):
+    """An org as the collection's older releases left it: its directory owned by the hauser user,
+    so that user could rename every entry in it; the save directory the hauser user's too."""
+    host.sync(record(dirs=[host.layout.tmp_dir("o-1"), str(save_root / "o-1")]))
+    os.chown(host.layout.org_dir("o-1"), UID, GID)
+    os.chown(str(save_root), UID, GID)
+
+
+def test_links_planted_in_an_org_directory_of_the_older_layout_are_replaced_never_followed(host, tmp_path, root_only):
+    directory, secret = root_only
+    save_root = tmp_path / "save"
+    save_root.mkdir()
+    old_layout(host, save_root)
+    org_dir = host.layout.org_dir("o-1")
+    # as the hauser user could have: every entry it could rename, a link to something root-only
+    os.unlink(os.path.join(org_dir, "config.toml"))
+    os.symlink(str(secret), os.path.join(org_dir, "config.toml"))
+    os.rmdir(host.layout.tmp_dir("o-1"))
+    os.symlink(str(directory), host.layout.tmp_dir("o-1"))
+    os.rmdir(str(save_root / "o-1"))
+    os.symlink(str(directory), str(save_root / "o-1"))
+    os.chown(str(save_root), 0, GID)  # the role's install stage takes the save directory back first
+    targets = {path: as_before(path) for path in (str(directory), str(secret))}
+
+    files, change = host.sync(record(key=NEW_KEY, dirs=[host.layout.tmp_dir("o-1"), str(save_root / "o-1")]),
+                              existing=True, secrets=[])
+    assert {path: as_before(path) for path in targets} == targets  # owner, mode and content unchanged
+    assert SECRET not in repr(files.diff)
+    assert change.config_changed
+    assert host.owner_and_mode(org_dir) == (0, GID, 0o750)  # taken over: the hauser user renames nothing now
+    for path in (host.layout.tmp_dir("o-1"), str(save_root / "o-1")):
+        assert not os.path.islink(path) and host.owner_and_mode(path) == (UID, GID, 0o750)
+    config_path = host.layout.config_path("o-1")
+    assert not os.path.islink(config_path) and NEW_KEY in open(config_path).read()
+    assert [diff["before_header"] for diff in files.diff if diff["before_header"].startswith(config_path)] == [
+        config_path + " (not a file of ours: replaced, not read)"]
+
+
+def test_a_hard_link_where_the_config_should_be_is_replaced_and_not_read(host, root_only):
+    _directory, secret = root_only
+    host.sync(record())
+    config_path = host.layout.config_path("o-1")
+    os.unlink(config_path)
+    os.link(str(secret), config_path)
+    files, _change = host.sync(record(), existing=True)
+    assert SECRET not in repr(files.diff)
+    assert open(str(secret)).read() == SECRET + "\n" and os.stat(str(secret)).st_nlink == 1
+    assert KEY in open(config_path).read()
+
+
+def test_reading_a_config_never_follows_a_link(host, root_only):
+    _directory, secret = root_only
+    secret.write_text('ExportDelay = "99h"\n')
+    host.sync(record())
+    os.unlink(host.layout.config_path("o-1"))
+    os.symlink(str(secret), host.layout.config_path("o-1"))
+    files = host.files()
+    assert files.export_delay("o-1") is None and files.config_text("o-1") is None
+
+
+def test_a_directory_where_a_file_of_ours_should_be_fails_naming_it(host):
+    host.sync(record())
+    os.unlink(host.layout.config_path("o-1"))
+    os.mkdir(host.layout.config_path("o-1"))
+    os.mkdir(os.path.join(host.layout.config_path("o-1"), "inside"))
+    with pytest.raises(OSError, match="%s is a directory, where a file of ours should be" % host.layout.config_path("o-1")):
+        host.sync(record(key=NEW_KEY), existing=True)
+
+
+def test_a_deployment_directory_that_another_user_may_change_is_refused(tmp_path):
+    unsafe = tmp_path / "hausers"
+    unsafe.mkdir()
+    os.chown(str(unsafe), UID, GID)
+    programs = tmp_path / "conf.d"
+    programs.mkdir()
+    files = OrgFiles(Layout(str(unsafe / "base"), str(programs)), UID, GID)
+    with pytest.raises(OSError, match="is not owned by root, or others may write in it"):
+        files.sync(record(), False)
+    assert not (unsafe / "base").exists()

@@ -1,10 +1,11 @@
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from ansible_collections.hauser.multi_hauser.plugins.module_utils.core.durations import (
     HOUR,
     MINUTE,
+    SECOND,
     format_duration,
     parse_duration,
 )
@@ -33,7 +34,8 @@ def test_stagger_delays_defaults():
     ({"base": "2h", "step": "25m", "window": "1h"}, ["2h", "2h25m", "2h", "2h25m"]),
     ({"step": "1h", "window": "1h"}, ["24h", "24h", "24h", "24h"]),
     ({"base": "1h30m", "step": "90s", "window": "3m"}, ["1h30m", "1h31m30s", "1h30m", "1h31m30s"]),
-    ({"base": "24h", "step": "1ns", "window": "2ns"}, ["24h", "24h1ns", "24h", "24h1ns"]),
+    ({"base": "24h", "step": "1s", "window": "2s"}, ["24h", "24h1s", "24h", "24h1s"]),
+    ({"base": "168h", "step": "1s", "window": "168h"}, ["168h", "168h1s", "168h2s"]),
 ])
 def test_stagger_delays_options(options, expected):
     assert _delays(len(expected), **options) == expected
@@ -51,8 +53,13 @@ STAGGER_REJECTED = [
     ({"base": "59m59s"}, 'stagger_delays: base must be at least 1h (hauser\'s minimum ExportDelay), got "59m59s"'),
     ({"base": "0"}, 'stagger_delays: base must be at least 1h (hauser\'s minimum ExportDelay), got "0"'),
     ({"base": "-24h"}, 'stagger_delays: base must be at least 1h (hauser\'s minimum ExportDelay), got "-24h"'),
-    ({"step": "0s"}, 'stagger_delays: step must be greater than 0, got "0s"'),
-    ({"step": "-10m"}, 'stagger_delays: step must be greater than 0, got "-10m"'),
+    ({"step": "0s"}, 'stagger_delays: step must be at least 1s, got "0s"'),
+    ({"step": "-10m"}, 'stagger_delays: step must be at least 1s, got "-10m"'),
+    ({"step": "1ns", "window": "2ns"}, 'stagger_delays: step must be at least 1s, got "1ns"'),
+    ({"step": "999ms"}, 'stagger_delays: step must be at least 1s, got "999ms"'),
+    ({"base": "168h1s"}, 'stagger_delays: base must be at most 168h (a week), got "168h1s"'),
+    ({"window": "169h"}, 'stagger_delays: window must be at most 168h (a week), got "169h"'),
+    ({"base": "1h", "step": "x" * 65}, "stagger_delays: step is too long for a duration"),
     ({"step": "2h", "window": "1h"}, 'stagger_delays: window ("1h") must be at least step ("2h")'),
     ({"window": "0"}, 'stagger_delays: window ("0") must be at least step ("10m")'),
     ({"base": "1440"}, 'stagger_delays: base is not a valid duration: time: missing unit in duration "1440"'),
@@ -61,8 +68,7 @@ STAGGER_REJECTED = [
     ({"step": 600}, 'stagger_delays: step must be a Go duration string such as "10m", got int'),
     ({"base": None}, 'stagger_delays: base must be a Go duration string such as "10m", got NoneType'),
     ({"window": b"24h"}, 'stagger_delays: window must be a Go duration string such as "10m", got bytes'),
-    ({"base": "2562047h", "step": "1h", "window": "2h"},
-     "stagger_delays: base + window is larger than the largest Go duration"),
+    ({"base": "2562047h", "step": "1h", "window": "2h"}, 'stagger_delays: base must be at most 168h (a week), got "2562047h"'),
 ]
 
 
@@ -86,15 +92,16 @@ def test_stagger_delays_rejects_orgs(orgs, message):
 
 
 @given(
-    base=st.integers(min_value=HOUR, max_value=1000 * HOUR),
-    step=st.one_of(st.integers(min_value=1, max_value=48 * HOUR),
+    base=st.integers(min_value=HOUR, max_value=168 * HOUR),
+    step=st.one_of(st.integers(min_value=SECOND, max_value=48 * HOUR),
                    st.integers(min_value=1, max_value=48 * 60).map(lambda minutes: minutes * MINUTE)),
     window_factor=st.integers(min_value=1, max_value=500),
     window_extra=st.integers(min_value=0, max_value=10 ** 6),
     count=st.integers(min_value=0, max_value=300),
 )
 def test_stagger_delays_formula(base, step, window_factor, window_extra, count):
-    window = step * window_factor + window_extra % step
+    window = min(step * window_factor + window_extra % step, 168 * HOUR)
+    assume(window >= step)
     orgs = [{"org_id": "o-%d" % index} for index in range(count)]
     result = stagger_delays(orgs, base=format_duration(base), step=format_duration(step), window=format_duration(window))
     assert [org["org_id"] for org in result] == [org["org_id"] for org in orgs]
@@ -140,3 +147,38 @@ def test_stagger_ignores_previous_delays_that_are_no_slot_or_taken():
 def test_stagger_without_previous_is_the_formula(count):
     delays = [org["export_delay"] for org in stagger_delays(_sticky_orgs(count), previous={})]
     assert delays == [format_duration(24 * HOUR + (i % 144) * 10 * MINUTE) for i in range(count)]
+
+
+def test_a_week_of_one_second_slots_costs_what_the_orgs_cost():
+    # 604,800 slots: the stagger must not touch each of them (it used to allocate and heap them all)
+    previous = {"o-1": "24h5s", "o-3": "24h"}
+    result = stagger_delays(_sticky_orgs(4), base="24h", step="1s", window="168h", previous=previous)
+    assert _delay_map(result) == {"o-0": "24h1s", "o-1": "24h5s", "o-2": "24h2s", "o-3": "24h"}
+
+
+@given(st.integers(min_value=1, max_value=60), st.integers(min_value=0, max_value=120),
+       st.dictionaries(st.sampled_from(["o-%d" % i for i in range(120)]), st.integers(min_value=0, max_value=70)))
+def test_the_least_used_slot_lowest_first_as_a_heap_of_every_slot_would_give(slots, count, kept_slots):
+    """The stagger's choice of slots against the plain rule: the least used slot, lowest first."""
+    import heapq
+    orgs = _sticky_orgs(count)
+    previous = dict((org_id, format_duration(24 * HOUR + slot * MINUTE)) for org_id, slot in kept_slots.items())
+    result = stagger_delays(orgs, base="24h", step="1m", window="%dm" % slots, previous=previous)
+    # the rule, written out: keep what may be kept, then a heap of (use, slot) over every slot
+    per_slot = -(-count // slots)
+    usage = [0] * slots
+    expected = {}
+    for org in orgs:
+        slot = kept_slots.get(org["org_id"])
+        if slot is not None and slot < slots and usage[slot] < per_slot:
+            expected[org["org_id"]] = slot
+            usage[slot] += 1
+    heap = [(use, slot) for slot, use in enumerate(usage)]
+    heapq.heapify(heap)
+    for org in orgs:
+        if org["org_id"] not in expected:
+            use, slot = heapq.heappop(heap)
+            heapq.heappush(heap, (use + 1, slot))
+            expected[org["org_id"]] = slot
+    assert _delay_map(result) == dict((org_id, format_duration(24 * HOUR + slot * MINUTE))
+                                      for org_id, slot in expected.items())
