@@ -3,7 +3,9 @@ value of the wrong kind is refused naming the variable as the user spelled it, e
 required settings (the README's variable table), and the image's defaults."""
 
 import json
+import math
 import pathlib
+import re
 import tomllib
 
 import pytest
@@ -23,8 +25,11 @@ from ansible_collections.hauser.multi_hauser.plugins.module_utils.core.settings 
     Choice,
     Dictionary,
     Duration,
+    Environment,
+    HauserKeys,
     Integer,
     Number,
+    Path,
     SettingsError,
     Text,
     TextList,
@@ -48,42 +53,77 @@ def spelled(pattern, name):
 
 # --- each kind, from native values and from strings -----------------------------------------------
 
-# (kind, value as YAML or JSON gives it, the same as -e or the environment gives it, what it means)
+# (kind, value as YAML or JSON gives it, the same as -e or the environment gives it, what it means).
+# Not every value is within the bounds of every setting of its kind: a value means the same from
+# either source, or is refused from both.
 CONVERTED = {
     Boolean: [(True, "true", True), (False, "false", False), (True, "TRUE", True), (False, "False", False),
               (True, " yes ", True), (False, "no", False), (True, "on", True), (False, "off", False),
               (1, "1", True), (0, "0", False), (True, "y", True), (False, "n", False), (False, "", False)],
-    Integer: [(8, "8", 8), (0, "0", 0), (-1, "-1", -1), (8, " 8 ", 8), (8, "+8", 8), (8.0, "8", 8),
-              (65535, "65535", 65535)],
-    Number: [(2, "2", 2.0), (0.5, "0.5", 0.5), (0, "0", 0.0), (1000, "1e3", 1000.0), (1.25, " 1.25 ", 1.25)],
-    Duration: [("10m", "10m", "10m"), ("1h30m", "1h30m", "1h30m"), ("0s", "0s", "0s")],
+    Integer: [(8, "8", 8), (0, "0", 0), (1, "1", 1), (-1, "-1", -1), (8, " 8 ", 8), (8, "+8", 8), (8.0, "8", 8),
+              (64, "64", 64), (65535, "65535", 65535), (65536, "65536", 65536)],
+    Number: [(2, "2", 2.0), (0.5, "0.5", 0.5), (0, "0", 0.0), (1000, "1e3", 1000.0), (1.25, " 1.25 ", 1.25),
+             (1001, "1001", 1001.0)],
+    Duration: [("10m", "10m", "10m"), ("1h30m", "1h30m", "1h30m"), ("0s", "0s", "0s"), ("1h", "1h", "1h"),
+               ("6h", "6h", "6h"), ("24h", "24h", "24h"), ("168h", "168h", "168h"), ("30s", "30s", "30s")],
     Dictionary: [({"a": 1}, '{"a": 1}', {"a": 1}), ({}, "", {}), ({}, "{}", {}),
+                 ({"o-1": "vm-1"}, '{"o-1": "vm-1"}', {"o-1": "vm-1"})],
+    HauserKeys: [({}, "", {}), ({}, "{}", {}), ({"SaveAsJson": True}, '{"SaveAsJson": true}', {"SaveAsJson": True}),
                  ({"bigquery": {"PartitionExpiration": "720h"}}, '{"bigquery": {"PartitionExpiration": "720h"}}',
                   {"bigquery": {"PartitionExpiration": "720h"}})],
-    TextList: [(["vm-1", "vm-2"], '["vm-1", "vm-2"]', ["vm-1", "vm-2"]), ([], "[]", []), (("vm-1",), '["vm-1"]', ["vm-1"])],
-    Text: [("my-bucket", "my-bucket", "my-bucket"), (5439, "5439", "5439"), ("", "", "")],
+    Environment: [({}, "", {}), ({"HTTPS_PROXY": "http://proxy:3128"}, '{"HTTPS_PROXY": "http://proxy:3128"}',
+                                 {"HTTPS_PROXY": "http://proxy:3128"}), ({"N": 8}, '{"N": 8}', {"N": "8"})],
+    TextList: [(["vm-1", "vm-2"], '["vm-1", "vm-2"]', ["vm-1", "vm-2"]), ([], "[]", []), (("vm-1",), '["vm-1"]', ["vm-1"]),
+               (["vm-1", "vm-2"], " vm-1, vm-2 ", ["vm-1", "vm-2"]), ([], "", [])],
+    Text: [("my-bucket", "my-bucket", "my-bucket"), (5439, "5439", "5439"), ("", "", ""), ("hauser", "hauser", "hauser"),
+           ("1.5.1", "1.5.1", "1.5.1"), ("https://example.com/x", "https://example.com/x", "https://example.com/x"),
+           ("10MB", "10MB", "10MB")],
+    Path: [("/srv/x", "/srv/x", "/srv/x"), ("/srv/x/", "/srv/x/", "/srv/x"), ("/srv//x/./y", "/srv//x/./y", "/srv/x/y"),
+           ("", "", "")],
 }
 
-REFUSED = {
-    Boolean: ([2, 1.0, None, [], "maybe", "truee"], "true or false expected"),
-    Integer: ([True, 8.5, None, "8.5", "8h", "", "1e3", "eight", "1" * 19, [8]], "a whole number expected"),
-    Number: ([True, None, "nan", "inf", "-Infinity", float("nan"), float("inf"), "", "two", "9" * 65, [1]],
-             "a number expected"),
-    Duration: ([600, None, True, ["10m"]], 'a Go duration such as "10m" expected'),
-    Dictionary: (["[1]", "{bad", "null", '"text"', 1, ["a"], None], "a JSON object expected"),
-    TextList: (["vm-1,vm-2", "", '"vm-1"', "{}", {"a": 1}, [1], ["a", None], None, "vm-1"], "a list of strings expected"),
-    Text: ([True, None, ["x"], {"a": 1}], "a string expected"),
-}
+
+def _outcome(name, value, naming):
+    try:
+        return convert({name: value}, naming)[name]
+    except SettingsError:
+        return SettingsError
 
 
 @pytest.mark.parametrize("kind", sorted(CONVERTED, key=lambda kind: kind.__name__))
 def test_every_setting_of_a_kind_means_the_same_from_yaml_and_from_a_string(kind):
     assert names_of(kind), "no setting is a %s" % kind.__name__
     for name in names_of(kind):
+        taken = 0
         for native, text, meant in CONVERTED[kind]:
-            from_yaml = convert({name: native})[name]
-            from_string = convert({name: text}, IMAGE_NAMING)[name]
-            assert from_yaml == from_string == meant and isinstance(from_yaml, type(meant)), (name, native, text)
+            from_yaml = _outcome(name, native, ROLE_NAMING)
+            from_string = _outcome(name, text, IMAGE_NAMING)
+            assert (from_yaml is SettingsError) == (from_string is SettingsError), (name, native, text)
+            if from_yaml is not SettingsError:
+                taken += 1
+                assert from_yaml == from_string == meant and isinstance(from_yaml, type(meant)), (name, native, text)
+        assert taken, "%s takes none of the values of its kind" % name
+
+
+# Each whole-number setting's bounds (the role's argument spec describes them).
+INTEGER_BOUNDS = {"redshift_port": (1, 65535), "redshift_varchar_max": (1, 65535), "backoff_steps_max": (0, 64),
+                  "log_backups": (0, 1000), "start_timeout": (0, 3600), "apt_cache_valid_time": (0, 316224000)}
+
+REFUSED = {
+    Boolean: ([2, 1.0, None, [], "maybe", "truee"], "true or false expected"),
+    Number: ([True, None, "nan", "inf", "-Infinity", float("nan"), float("inf"), "", "two", "9" * 65, [1]],
+             "a number from 0 to 1000 expected"),
+    Duration: ([None, True, ["10m"], {"a": "10m"}], 'a Go duration such as "10m" expected'),
+    Dictionary: (["[1]", "{bad", "null", '"text"', 1, ["a"], None], "a JSON object expected"),
+    HauserKeys: (["[1]", "{bad", "null", '"text"', 1, ["a"], None], "a JSON object expected"),
+    Environment: (["[1]", "{bad", "null", '"text"', 1, ["a"], None], "a mapping of variable names to strings expected"),
+    TextList: (["[1]", '["a", null]', "[bad", {"a": 1}, [1], ["a", None], None, 5, True],
+               "a list of strings expected"),
+    Text: ([True, None, ["x"], {"a": 1}], "a string expected"),
+    Path: ([True, None, ["/x"], {"a": 1}, "relative/path", "/", "//", "/srv/../etc", "/srv/x\n"],
+           "an absolute path expected"),
+}
+INTEGER_REFUSED = [True, 8.5, None, "8.5", "8h", "", "1e3", "eight", "1" * 19, [8]]
 
 
 @pytest.mark.parametrize("naming, pattern", NAMINGS)
@@ -95,6 +135,78 @@ def test_a_value_of_the_wrong_kind_is_refused_naming_the_variable(kind, naming, 
             with pytest.raises(SettingsError) as caught:
                 convert({name: value}, naming)
             assert str(caught.value) == "%s is not valid: %s" % (spelled(pattern, name), expected), value
+
+
+@pytest.mark.parametrize("naming, pattern", NAMINGS)
+def test_a_whole_number_of_the_wrong_kind_is_refused_saying_its_bounds(naming, pattern):
+    assert sorted(INTEGER_BOUNDS) == names_of(Integer)
+    for name, (low, high) in INTEGER_BOUNDS.items():
+        for value in INTEGER_REFUSED:
+            with pytest.raises(SettingsError) as caught:
+                convert({name: value}, naming)
+            assert str(caught.value) == "%s is not valid: a whole number from %d to %d expected" % (
+                spelled(pattern, name), low, high), value
+
+
+@pytest.mark.parametrize("name", sorted(INTEGER_BOUNDS))
+def test_whole_numbers_are_taken_up_to_their_bounds_and_refused_beyond(name):
+    low, high = INTEGER_BOUNDS[name]
+    for value in (low, high):
+        assert convert({name: value})[name] == convert({name: str(value)}, IMAGE_NAMING)[name] == value
+    for value in (low - 1, high + 1, str(low - 1), str(high + 1)):
+        with pytest.raises(SettingsError, match="^multi_hauser_%s is not valid: a whole number from %d to %d expected$"
+                           % (name, low, high)):
+            convert({name: value})
+
+
+def test_the_shard_weight_is_a_number_from_0_to_1000():
+    assert [convert({"shard_weight": value})["shard_weight"] for value in (0, "0.001", 1000, "1e3")] == \
+        [0.0, 0.001, 1000.0, 1000.0]
+    for value in (-0.001, "-1", 1000.5, "1e4", 1e400):
+        with pytest.raises(SettingsError, match="^multi_hauser_shard_weight is not valid: a number from 0 to 1000 expected$"):
+            convert({"shard_weight": value})
+
+
+# name -> (durations taken, [(a duration refused, the message after the variable's name)]).
+DURATION_BOUNDS = {
+    "s3_timeout": (["1ns", "5m", "24h"], [("0s", "must be more than 0s"), ("-1s", "must be more than 0s"),
+                                          ("24h1ns", "must be from 0(ns|s) to 24h")]),
+    "export_delay_base": (["1h", "24h", "168h"], [("59m59s", "must be from 1h to 168h"),
+                                                   ("168h1s", "must be from 1h to 168h")]),
+    "export_delay_step": (["1s", "10m", "168h"], [("999ms", "must be from 1s to 168h"), ("0s", "must be from 1s to 168h"),
+                                                   ("169h", "must be from 1s to 168h")]),
+    "export_delay_window": (["1s", "24h", "168h"], [("0s", "must be from 1s to 168h"),
+                                                     ("168h1ns", "must be from 1s to 168h")]),
+    "export_duration": (["15m", "6h", "24h", "1h30m"], [
+        ("14m59s", "must be from 15m to 24h"), ("25h", "must be from 15m to 24h"), ("-6h", "must be from 15m to 24h"),
+        ("7h", r"must be an even fraction of 24h \(hauser refuses others\)"),
+        ("17m", r"must be an even fraction of 24h \(hauser refuses others\)")]),
+    "backoff": (["0s", "30s", "24h"], [("-1s", "must be from 0(ns|s) to 24h"), ("24h1s", "must be from 0(ns|s) to 24h")]),
+}
+
+
+def test_every_duration_setting_has_its_bounds_here():
+    assert sorted(DURATION_BOUNDS) == names_of(Duration)
+
+
+@pytest.mark.parametrize("naming, pattern", NAMINGS)
+@pytest.mark.parametrize("name", sorted(DURATION_BOUNDS))
+def test_durations_are_taken_within_their_bounds_and_refused_beyond(naming, pattern, name):
+    taken, refused = DURATION_BOUNDS[name]
+    for value in taken:
+        assert convert({name: value}, naming)[name] == value
+    for value, message in refused:
+        with pytest.raises(SettingsError) as caught:
+            convert({name: value}, naming)
+        assert re.match("^%s %s$" % (re.escape(spelled(pattern, name)), message), str(caught.value)), value
+
+
+@pytest.mark.parametrize("naming, pattern", NAMINGS)
+def test_a_duration_given_as_a_number_is_refused_as_go_refuses_it(naming, pattern):
+    for name in names_of(Duration):
+        with pytest.raises(SettingsError) as caught:
+            convert({name: 600}, naming)
+        assert str(caught.value) == '%s is not valid: time: missing unit in duration "600"' % spelled(pattern, name)
 
 
 @pytest.mark.parametrize("naming, pattern", NAMINGS)
@@ -132,12 +244,12 @@ def test_one_choice_is_named_alone():
 
 @given(st.integers(min_value=-10 ** 17, max_value=10 ** 17))
 def test_any_whole_number_from_a_string(number):
-    assert Integer().convert(str(number), "n") == number
+    assert Integer(-10 ** 17, 10 ** 17).convert(str(number), "n") == number
 
 
 @given(st.floats(allow_nan=False, allow_infinity=False))
 def test_any_finite_number_from_a_string(number):
-    assert Number().convert(repr(number), "n") == number
+    assert Number(-math.inf, math.inf).convert(repr(number), "n") == number
 
 
 @given(st.sampled_from(["true", "yes", "on", "1", "y", "t", "false", "no", "off", "0", "n", "f"]), st.randoms())
@@ -199,12 +311,13 @@ REQUIRED = {
     ("local", True): ["local_save_dir"],
 }
 EVERY_PROVIDER_SETTING = sorted(set(name for names in REQUIRED.values() for name in names))
+STAGGER = {"export_delay_step": "10m", "export_delay_window": "24h"}
 
 
 @pytest.mark.parametrize("provider, storage_only", sorted(REQUIRED))
 def test_only_the_required_settings_need_to_be_set(provider, storage_only):
     settings = {name: "" for name in EVERY_PROVIDER_SETTING}
-    settings.update(provider=provider, storage_only=storage_only)
+    settings.update(provider=provider, storage_only=storage_only, **STAGGER)
     settings.update((name, "set") for name in REQUIRED[(provider, storage_only)])
     check_required(settings)
     check_required(settings, IMAGE_NAMING)
@@ -214,7 +327,7 @@ def test_only_the_required_settings_need_to_be_set(provider, storage_only):
 def test_each_required_setting_left_empty_is_named(provider, storage_only):
     for missing in REQUIRED[(provider, storage_only)]:
         settings = {name: "set" for name in EVERY_PROVIDER_SETTING}
-        settings.update(provider=provider, storage_only=storage_only)
+        settings.update(provider=provider, storage_only=storage_only, **STAGGER)
         settings[missing] = ""
         with pytest.raises(SettingsError) as caught:
             check_required(settings)
@@ -224,6 +337,213 @@ def test_each_required_setting_left_empty_is_named(provider, storage_only):
             check_required(settings, IMAGE_NAMING)
         assert str(caught.value) == ("MULTI_HAUSER_%s must be set when MULTI_HAUSER_PROVIDER is %s "
                                      "(in the image's build or at run time)" % (missing.upper(), provider))
+
+
+DSN_SETTINGS = ["redshift_user", "redshift_password", "redshift_host", "redshift_db"]
+
+
+def _aws(storage_only=False, **overrides):
+    settings = {name: "set" for name in EVERY_PROVIDER_SETTING}
+    settings.update(provider="aws", storage_only=storage_only, **STAGGER)
+    settings.update(overrides)
+    return settings
+
+
+@pytest.mark.parametrize("name", DSN_SETTINGS)
+@pytest.mark.parametrize("value", ["Pw with-blank", "Pw\twith-tab", "Pw\\backslash", "'Pw-quoted'", "Pw-newline\n"])
+def test_what_hauser_would_put_unquoted_into_its_connection_string_is_refused(name, value):
+    with pytest.raises(SettingsError) as caught:
+        check_required(_aws(**{name: value}))
+    assert str(caught.value) == ("multi_hauser_%s may hold no whitespace, backslash or leading quote: hauser puts it "
+                                 "unquoted into its connection string" % name)
+    with pytest.raises(SettingsError, match="^MULTI_HAUSER_%s may hold" % name.upper()):
+        check_required(_aws(**{name: value}), IMAGE_NAMING)
+    # no Redshift connection when storage only, nor with another provider
+    check_required(_aws(storage_only=True, **{name: value}))
+    check_required(dict(_aws(**{name: value}), provider="gcp"))
+
+
+@pytest.mark.parametrize("name", DSN_SETTINGS)
+def test_quotes_inside_and_other_punctuation_are_no_problem_in_the_connection_string(name):
+    check_required(_aws(**{name: "it's-a=p@ss:w0rd;#!%"}))
+
+
+@pytest.mark.parametrize("step, window, accepted", [("10m", "24h", True), ("10m", "10m", True), ("20m", "10m", False),
+                                                    ("1h", "59m59s", False)])
+def test_the_export_delay_window_is_at_least_its_step(step, window, accepted):
+    settings = _aws(export_delay_step=step, export_delay_window=window)
+    if accepted:
+        check_required(settings)
+        return
+    with pytest.raises(SettingsError) as caught:
+        check_required(settings)
+    assert str(caught.value) == "multi_hauser_export_delay_window must be at least multi_hauser_export_delay_step"
+    with pytest.raises(SettingsError) as caught:
+        check_required(settings, IMAGE_NAMING)
+    assert str(caught.value) == "MULTI_HAUSER_EXPORT_DELAY_WINDOW must be at least MULTI_HAUSER_EXPORT_DELAY_STEP"
+
+
+# --- text: bounded, valid UTF-8, of its pattern -----------------------------------------------------
+
+TEXT_NAMES = names_of(Text) + names_of(Path)
+SECRET_LOOKING = "Sekr1t-Zq9xW"
+
+
+@pytest.mark.parametrize("naming, pattern", NAMINGS)
+def test_text_longer_than_4096_characters_is_refused(naming, pattern):
+    for name in TEXT_NAMES:
+        with pytest.raises(SettingsError) as caught:
+            convert({name: "/" + "a" * 4096}, naming)
+        assert str(caught.value) == "%s is not valid: longer than 4096 characters" % spelled(pattern, name)
+    assert convert({"gcs_bucket": "a" * 4096})["gcs_bucket"] == "a" * 4096
+
+
+@pytest.mark.parametrize("naming, pattern", NAMINGS)
+@pytest.mark.parametrize("value, problem", [
+    ("/" + SECRET_LOOKING + "\x00", "it holds a NUL character"),
+    # what os.environ makes of bytes that are not UTF-8
+    ("/" + SECRET_LOOKING + "\udcff", "not valid UTF-8"),
+])
+def test_text_with_a_nul_or_not_utf8_is_refused_naming_the_variable_not_the_value(naming, pattern, value, problem):
+    for name in TEXT_NAMES + names_of(TextList):
+        with pytest.raises(SettingsError) as caught:
+            convert({name: [value] if name in names_of(TextList) else value}, naming)
+        assert str(caught.value) == "%s is not valid: %s" % (spelled(pattern, name), problem)
+        assert SECRET_LOOKING not in str(caught.value)
+
+
+@pytest.mark.parametrize("name, taken, refused, expected", [
+    ("version", ["1.5.1", "10.20.300"], ["1.5", "v1.5.1", "1.5.1-rc1", "1.5.1 ", "latest", ""],
+     "a version such as 1.5.1"),
+    ("download_url", ["https://github.com/fullstorydev/hauser/releases/download/v1.5.1", "http://127.0.0.1:8080/x"],
+     ["ftp://example.com/x", "github.com/x", "https://", "https://example.com/a b", ""], "an http:// or https:// URL"),
+    ("archive_sha256", ["", "0" * 64, "aB" * 32], ["0" * 63, "0" * 65, "g" * 64], "64 hexadecimal digits"),
+    ("log_maxbytes", ["10MB", "1024", "1KB", "2GB"], ["10 MB", "10mb", "10TB", "-1", "", "1" * 13],
+     "a size such as 10MB"),
+    ("user", ["hauser", "_svc", "a-b_1", "a" * 32], ["Hauser", "1abc", "a" * 33, "ha user", "", "../x"],
+     "a user or group name (lower case letters, digits, _ and -)"),
+    ("group", ["hauser", "nogroup"], ["Group", "-x", "a:b"], "a user or group name (lower case letters, digits, _ and -)"),
+])
+def test_text_of_a_pattern(name, taken, refused, expected):
+    for value in taken:
+        assert convert({name: value})[name] == value
+    for value in refused:
+        with pytest.raises(SettingsError) as caught:
+            convert({name: value})
+        assert str(caught.value) == "multi_hauser_%s is not valid: %s expected" % (name, expected), value
+
+
+@pytest.mark.xfail(strict=True, reason="the patterns end in $, which also matches before a final line feed: a "
+                                       "value with a trailing newline (a YAML block scalar, say) passes, and a "
+                                       "version of 1.5.1\\n makes every path and program line of that version")
+@pytest.mark.parametrize("name, value", [("version", "1.5.1\n"), ("user", "hauser\n"), ("log_maxbytes", "10MB\n"),
+                                         ("archive_sha256", "0" * 64 + "\n"), ("download_url", "https://example.com/x\n")])
+def test_a_value_of_a_pattern_with_a_trailing_newline_is_refused(name, value):
+    with pytest.raises(SettingsError):
+        convert({name: value})
+
+
+def test_an_optional_path_may_be_empty_and_the_others_may_not():
+    assert convert({"local_save_dir": ""})["local_save_dir"] == ""
+    for name in ("base_dir", "install_dir", "log_dir"):
+        with pytest.raises(SettingsError, match="^multi_hauser_%s is not valid: an absolute path expected$" % name):
+            convert({name: ""})
+
+
+@pytest.mark.xfail(strict=True, reason="the items of multi_hauser_supervisor_read_write_paths are not checked: one "
+                                       "with a line break lands in the systemd drop-in's ReadWritePaths= line and "
+                                       "adds a directive of its own")
+def test_a_read_write_path_holding_a_line_break_is_refused():
+    with pytest.raises(SettingsError):
+        convert({"supervisor_read_write_paths": ["/srv/data\nExecStartPre=/bin/true"]})
+
+
+# --- mappings -------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name", names_of(Dictionary) + names_of(HauserKeys) + names_of(Environment))
+def test_a_mapping_of_more_than_1000_entries_is_refused(name):
+    many = dict(("V%d" % index, "x") for index in range(1001))
+    for value in (many, json.dumps(many)):
+        with pytest.raises(SettingsError) as caught:
+            convert({name: value})
+        assert str(caught.value) == "multi_hauser_%s is not valid: more than 1000 entries" % name
+    with pytest.raises(SettingsError, match="^multi_hauser_%s is not valid: too long$" % name):
+        convert({name: '{"A": "%s"}' % ("x" * 64 * 4096)})
+
+
+def test_pins_of_1000_entries_are_taken():
+    pins = dict(("o-%d" % index, "vm-1") for index in range(1000))
+    assert convert({"pins": pins})["pins"] == pins
+
+
+@pytest.mark.parametrize("naming, pattern", NAMINGS)
+@pytest.mark.parametrize("extra, message", [
+    ({"ExportDelai": "25h"}, "ExportDelai is not a hauser 1.5.1 config key (hauser would silently ignore it)"),
+    ({"SaveAsJson": "yes"}, "SaveAsJson must be true or false"),
+    ({"redshift": {"VarCharMax": "big"}}, "[redshift] VarCharMax must be a whole number of 0 or more"),
+    ({"Backoff": "-30s"}, "Backoff must not be negative"),
+    ({"FsApiToken": [SECRET_LOOKING]}, "FsApiToken must be a string"),
+    ({"redshift": {"Password": {"p": SECRET_LOOKING}}}, "[redshift] Password must be a string"),
+])
+def test_config_extra_is_checked_as_hauser_reads_it_naming_the_variable_and_no_value(naming, pattern, extra, message):
+    for value in (extra, json.dumps(extra)):
+        with pytest.raises(SettingsError) as caught:
+            convert({"config_extra": value}, naming)
+        assert str(caught.value) == "%s: %s" % (spelled(pattern, "config_extra"), message)
+        assert SECRET_LOOKING not in str(caught.value)
+
+
+def test_config_extra_is_spelled_as_hauser_spells_its_keys():
+    assert convert({"config_extra": '{"saveasjson": true, "BIGQUERY": {"partitionexpiration": "720h"}}'})[
+        "config_extra"] == {"SaveAsJson": True, "bigquery": {"PartitionExpiration": "720h"}}
+
+
+ENVIRONMENTS = names_of(Environment)
+
+
+def test_the_secret_environment_is_an_environment_too():
+    assert ENVIRONMENTS == ["environment", "secret_environment"]
+
+
+@pytest.mark.parametrize("name", ENVIRONMENTS)
+@pytest.mark.parametrize("variable", ["HTTP PROXY", "1ABC", "A-B", "A=B", "A,B", "", "A" * 129, u"\u00c4B", "A\nB"])
+def test_an_environment_variable_name_that_is_no_plain_name_is_refused(name, variable):
+    with pytest.raises(SettingsError) as caught:
+        convert({name: {variable: "x"}})
+    assert str(caught.value) == ("multi_hauser_%s: a variable name must be letters, digits and _, not starting with a "
+                                 "digit (one is not)" % name)
+
+
+@pytest.mark.parametrize("name", ENVIRONMENTS)
+def test_plain_environment_variable_names_are_taken(name):
+    environment = {"_X": "1", "a1": "2", "A" * 128: "3", "HTTPS_PROXY": "http://proxy:3128"}
+    assert convert({name: environment})[name] == environment
+
+
+@pytest.mark.parametrize("name", ENVIRONMENTS)
+@pytest.mark.parametrize("value, problem", [
+    (SECRET_LOOKING + "\nX", "line break"), (SECRET_LOOKING + "\rX", "line break"), ("a ;" + SECRET_LOOKING, "; or #"),
+    ("a\t#" + SECRET_LOOKING, "; or #"), ("'" + SECRET_LOOKING, "quote"), (SECRET_LOOKING + "'", "quote"),
+    ('"' + SECRET_LOOKING, "quote"), (SECRET_LOOKING + '"', "quote"), ("it's \"%s\" x" % SECRET_LOOKING, "both kinds"),
+])
+def test_an_environment_value_supervisord_would_not_pass_on_exactly_is_refused_and_not_shown(name, value, problem):
+    with pytest.raises(SettingsError) as caught:
+        convert({name: {"VAR": value}})
+    message = str(caught.value)
+    assert message.startswith("multi_hauser_%s[VAR] cannot be given to hauser: " % name) and problem in message
+    assert SECRET_LOOKING not in message
+
+
+@pytest.mark.parametrize("name", ENVIRONMENTS)
+def test_environment_values_supervisord_passes_on_exactly_are_taken(name):
+    environment = {"A": "a;b#c", "B": "50% off", "C": "it's", "D": 'say "hi" now', "E": "", "F": "x=y,z", "G": "a b"}
+    assert convert({name: environment})[name] == environment
+
+
+def test_the_supervisor_settings():
+    assert convert({"supervisor_sandbox": "false", "supervisor_restart": "yes",
+                    "supervisor_read_write_paths": "/srv/a,/srv/b"}) == {
+        "supervisor_sandbox": False, "supervisor_restart": True, "supervisor_read_write_paths": ["/srv/a", "/srv/b"]}
 
 
 # --- the image's defaults -------------------------------------------------------------------------
