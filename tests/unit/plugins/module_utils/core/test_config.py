@@ -5,7 +5,9 @@ What hauser 1.5.1 reads was checked against its config/config.go (tag v1.5.1): R
 is a string, VarCharMax and BackoffStepsMax are ints, durations are strings parsed by
 time.ParseDuration, keys match case-insensitively."""
 
+import datetime
 import pathlib
+import re
 import tomllib
 
 import pytest
@@ -24,7 +26,7 @@ from ansible_collections.hauser.multi_hauser.plugins.module_utils.core.config im
     toml_value,
 )
 from ansible_collections.hauser.multi_hauser.plugins.module_utils.core.layout import Layout
-from ansible_collections.hauser.multi_hauser.plugins.module_utils.core.settings import SETTINGS, convert
+from ansible_collections.hauser.multi_hauser.plugins.module_utils.core.settings import SETTINGS, SettingsError, convert
 
 ROOT = pathlib.Path(__file__).resolve().parents[5]
 KEY = "na1.Zx9Qw8Er7Ty6/abc"
@@ -157,38 +159,104 @@ def test_config_extra_is_merged_and_checked():
 
 
 def test_errors_name_the_line_and_never_the_key():
+    settings = role_settings(**GCP)
+    settings["export_duration"] = "7h"  # which the settings refuse (see test_settings.py): hauser_config checks it too
     with pytest.raises(ConfigError) as caught:
-        config_of(export_duration="7h", **GCP)
-    assert "org on line 7" in str(caught.value)
+        hauser_config(ORG, settings, LAYOUT)
+    assert str(caught.value) == "org on line 7: ExportDuration must be between 15m and 24h and an even fraction of 24 hours"
     assert KEY not in str(caught.value) and "na1.Zx9Q" not in str(caught.value)
 
 
 # hauser 1.5.1 refuses these at start (config.Validate, or the TOML decoder for a value that does not
-# fit its field); the collection says it checks what hauser would refuse before any host changes.
+# fit its field); the collection checks what hauser would refuse before any host changes: the
+# settings (naming the variable) or, for rules that tie keys together, each org's config (naming
+# its line).
 HAUSER_REFUSES = [
-    pytest.param({"SaveAsJson": True}, GCP, id="SaveAsJson-while-loading-bigquery"),
-    pytest.param({"SaveAsJson": True}, AWS, id="SaveAsJson-while-loading-redshift"),
-    pytest.param({"bigquery": {"PartitionExpiration": "-1h"}}, GCP, id="negative-PartitionExpiration"),
-    pytest.param({"bigquery": {"PartitionExpiration": "30d"}}, GCP, id="PartitionExpiration-not-a-duration"),
-    pytest.param({"s3": {"Timeout": "5 minutes"}}, AWS, id="s3-Timeout-not-a-duration"),
-    pytest.param({"IncludeMobileAppsFields": "yes"}, GCP, id="string-for-a-bool"),
+    pytest.param({"SaveAsJson": True}, GCP, "org on line 7: SaveAsJson needs the local provider or StorageOnly "
+                 "(hauser loads no JSON into a database)", id="SaveAsJson-while-loading-bigquery"),
+    pytest.param({"SaveAsJson": True}, AWS, "org on line 7: SaveAsJson needs the local provider or StorageOnly "
+                 "(hauser loads no JSON into a database)", id="SaveAsJson-while-loading-redshift"),
+    pytest.param({"bigquery": {"PartitionExpiration": "-1h"}}, GCP,
+                 "multi_hauser_config_extra: [bigquery] PartitionExpiration must not be negative",
+                 id="negative-PartitionExpiration"),
+    pytest.param({"bigquery": {"PartitionExpiration": "30d"}}, GCP,
+                 'multi_hauser_config_extra: [bigquery] PartitionExpiration: time: unknown unit "d" in duration "30d"',
+                 id="PartitionExpiration-not-a-duration"),
+    pytest.param({"s3": {"Timeout": "5 minutes"}}, AWS,
+                 'multi_hauser_config_extra: [s3] Timeout: time: unknown unit " minutes" in duration "5 minutes"',
+                 id="s3-Timeout-not-a-duration"),
+    pytest.param({"s3": {"Timeout": "0s"}}, AWS,
+                 "org on line 7: [s3] Timeout must be more than 0s (hauser times out every S3 call)", id="s3-Timeout-0"),
+    pytest.param({"redshift": {"VarCharMax": 0}}, AWS,
+                 "org on line 7: [redshift] VarCharMax must be more than 0 (hauser panics)", id="VarCharMax-0"),
+    pytest.param({"IncludeMobileAppsFields": "yes"}, GCP,
+                 "multi_hauser_config_extra: IncludeMobileAppsFields must be true or false", id="string-for-a-bool"),
+    pytest.param({"StartTime": "yesterday"}, GCP,
+                 "multi_hauser_config_extra: StartTime must be a date-time such as 2026-01-01T00:00:00Z",
+                 id="StartTime-not-a-time"),
 ]
 
 
-@pytest.mark.xfail(strict=True, reason="check_config checks only top-level durations, ExportDuration, ExportDelay "
-                                       "and BackoffStepsMax: configs that hauser 1.5.1 refuses at start pass")
-@pytest.mark.parametrize("extra, provider", HAUSER_REFUSES)
-def test_configs_that_hauser_refuses_at_start_are_refused_before_deploying(extra, provider):
-    with pytest.raises(ConfigError):
+def refusal(extra, provider):
+    """What the collection says of these config_extra keys, or None when it takes them."""
+    try:
         config_of(config_extra=extra, **provider)
+    except (ConfigError, SettingsError) as error:
+        return str(error)
+    return None
 
 
-@pytest.mark.xfail(strict=True, reason="the role documents that VarCharMax 0 makes hauser panic and that an S3 "
-                                       "Timeout of 0 fails every call, yet both are accepted")
-@pytest.mark.parametrize("setting", [{"redshift_varchar_max": 0}, {"s3_timeout": "0s"}])
-def test_values_documented_to_break_hauser_are_refused(setting):
-    with pytest.raises(ConfigError):
+@pytest.mark.parametrize("extra, provider, message", HAUSER_REFUSES)
+def test_configs_that_hauser_refuses_at_start_are_refused_before_deploying(extra, provider, message):
+    assert refusal(extra, provider) == message
+
+
+@pytest.mark.parametrize("extra, provider", [
+    ({"SaveAsJson": True, "StorageOnly": True}, GCP), ({"SaveAsJson": True}, LOCAL),
+    ({"s3": {"Timeout": "0s"}}, GCP),  # no S3 calls with gcp
+    ({"redshift": {"VarCharMax": 0}, "StorageOnly": True}, AWS),  # no Redshift when storage only
+])
+def test_what_hauser_refuses_only_with_other_keys_is_taken_without_them(extra, provider):
+    assert refusal(extra, provider) is None
+
+
+@pytest.mark.parametrize("setting, message", [
+    ({"redshift_varchar_max": 0}, "multi_hauser_redshift_varchar_max is not valid: a whole number from 1 to 65535 expected"),
+    ({"s3_timeout": "0s"}, "multi_hauser_s3_timeout must be more than 0s"),
+])
+def test_values_documented_to_break_hauser_are_refused(setting, message):
+    with pytest.raises(SettingsError) as caught:
         config_of(**dict(AWS, **setting))
+    assert str(caught.value) == message
+
+
+@pytest.mark.xfail(strict=True, reason="check_extra takes a number for a key that hauser reads as a string: it is "
+                                       "written as a TOML integer, which hauser's TOML decoder refuses at start")
+@pytest.mark.parametrize("extra", [{"redshift": {"Port": 5440}}, {"SegmentId": 7}])
+def test_a_number_for_a_string_key_is_refused_or_written_as_a_string(extra):
+    try:
+        config = config_of(config_extra=extra, **AWS)
+    except (ConfigError, SettingsError):
+        return
+    parsed = written(config)
+    value = parsed["redshift"]["Port"] if "redshift" in extra else parsed["SegmentId"]
+    assert isinstance(value, str)
+
+
+# hauser 1.5.1's TOML decoder takes only a TOML date-time for its time.Time fields, never a string.
+@pytest.mark.parametrize("extra", [{"StartTime": "2026-01-01T00:00:00Z"}, {"local": {"StartTime": "2026-01-01T00:00:00Z"}},
+                                   {"StartTime": datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc)}])
+def test_a_start_time_is_written_as_a_toml_date_time(extra):
+    config = config_of(config_extra=extra, **LOCAL)
+    parsed = written(config)
+    start_time = parsed["local"]["StartTime"] if "local" in extra else parsed["StartTime"]
+    assert start_time == datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc)
+
+
+@pytest.mark.parametrize("start_time", ["2026-01-01T00:00:00 and then some", "yesterday", "2026-13-01T00:00:00Z"])
+def test_a_start_time_that_is_no_date_time_is_refused(start_time):
+    with pytest.raises(SettingsError, match="^multi_hauser_config_extra: StartTime must be a date-time such as "):
+        config_of(config_extra={"StartTime": start_time}, **GCP)
 
 
 # --- merge_extra ----------------------------------------------------------------------------------
@@ -233,10 +301,109 @@ def test_merge_extra_names_where_the_keys_came_from():
         merge_extra(BASE, {"Nope": 1}, where="MULTI_HAUSER_CONFIG_EXTRA")
 
 
-@pytest.mark.parametrize("section", sorted(name for name in KNOWN_KEYS if name))
+# The kind of each key's value in hauser 1.5.1's Config struct (config/config.go), by section.
+HAUSER_KINDS = {
+    None: {"FsApiToken": str, "Provider": str, "Warehouse": str, "ExportDuration": "duration",
+           "ExportDelay": "duration", "StartTime": "time", "Backoff": "duration", "BackoffStepsMax": int, "TmpDir": str,
+           "SaveAsJson": bool, "StorageOnly": bool, "FilePrefix": str, "SegmentId": str, "ApiURL": str,
+           "AdditionalHttpHeader": "headers", "IncludeMobileAppsFields": bool},
+    "gcs": {"Bucket": str, "GCSOnly": bool},
+    "bigquery": {"Project": str, "Dataset": str, "ExportTable": str, "SyncTable": str, "PartitionExpiration": "duration"},
+    "s3": {"Bucket": str, "Region": str, "Timeout": "duration", "S3Only": bool},
+    "redshift": {"Host": str, "Port": str, "DB": str, "User": str, "Password": str, "ExportTable": str, "SyncTable": str,
+                 "DatabaseSchema": str, "Credentials": str, "VarCharMax": int},
+    "local": {"SaveDir": str, "StartTime": "time", "UseStartTime": bool},
+}
+SAMPLE = {str: "x", bool: True, int: 8, "duration": "1h", "time": datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc),
+          "headers": [{"Key": "X-Team", "Value": "data"}]}
+# Values of the wrong kind for each kind; "Sekr1t" stands for what a message must never show (a
+# duration that Go cannot read is quoted, as Go's own message does: durations are no secrets).
+WRONG = {str: [True, 1.5, None, ["Sekr1t"], {"a": "Sekr1t"}], bool: ["true", 1, None, "Sekr1t"],
+         int: ["8", 1.5, True, -1, None, 1 << 31, "Sekr1t"], "duration": [90, "1d", None, "-1h", ["1h"]],
+         "time": ["yesterday", 20260101, None, "Sekr1t"],
+         "headers": [{"Key": "X", "Value": "Sekr1t"}, [{"Key": "X"}], [{"Key": "X", "Value": 1}], "X: Sekr1t",
+                     [{"Key": "X", "Value": "Sekr1t", "Other": "y"}], ["Sekr1t"]]}
+
+
+def test_the_known_keys_are_those_of_hauser():
+    assert dict((section, sorted(keys)) for section, keys in KNOWN_KEYS.items()) == \
+        dict((section, sorted(kinds)) for section, kinds in HAUSER_KINDS.items())
+
+
+def _placed(section, key, value):
+    return {key: value} if section is None else {section: {key: value}}
+
+
+@pytest.mark.parametrize("section", sorted(KNOWN_KEYS, key=str))
 def test_every_known_key_of_every_section_is_accepted_in_any_case(section):
-    for key in KNOWN_KEYS[section]:
-        assert key in merge_extra({}, {section.upper(): {key.swapcase(): "x"}})[section]
+    for key, kind in HAUSER_KINDS[section].items():
+        merged = merge_extra({}, {(section or "").upper() or key.swapcase(): {key.swapcase(): SAMPLE[kind]}}
+                             if section else {key.swapcase(): SAMPLE[kind]})
+        assert (merged[section] if section else merged)[key] == SAMPLE[kind]
+
+
+@pytest.mark.parametrize("section", sorted(KNOWN_KEYS, key=str))
+def test_a_value_of_the_wrong_kind_for_its_key_is_refused_naming_the_key_and_never_the_value(section):
+    for key, kind in HAUSER_KINDS[section].items():
+        if key in ("ExportDuration", "ExportDelay"):
+            continue  # their own rules (below): a negative one is said by them
+        name = ("[%s] " % section if section else "") + key
+        for value in WRONG[kind]:
+            with pytest.raises(ConfigError) as caught:
+                merge_extra({}, _placed(section, key, value))
+            message = str(caught.value)
+            assert message.startswith("multi_hauser_config_extra: %s" % name), (key, value)
+            assert "Sekr1t" not in message
+            if isinstance(value, dict):
+                continue  # to check_config, which sees what check_extra took, a mapping is a section
+            with pytest.raises(ConfigError, match=r"^org on line 3: %s" % re.escape(name)):
+                check_config(dict(GOOD, **_placed(section, key, value)), "org on line 3")
+
+
+@pytest.mark.parametrize("key", ["Backoff", "[s3] Timeout", "[bigquery] PartitionExpiration"])
+def test_a_negative_duration_is_refused(key):
+    section, _space, name = key[1:].partition("] ") if key.startswith("[") else (None, "", key)
+    with pytest.raises(ConfigError) as caught:
+        merge_extra({}, _placed(section, name, "-1s"))
+    assert str(caught.value) == "multi_hauser_config_extra: %s must not be negative" % key
+    merge_extra({}, _placed(section, name, "0s"))
+
+
+def test_negative_export_durations_and_delays_keep_their_own_rules():
+    assert merge_extra({}, {"ExportDelay": "-1h", "ExportDuration": "-6h"}) == {"ExportDelay": "-1h", "ExportDuration": "-6h"}
+    with pytest.raises(ConfigError, match="^here: ExportDelay must be at least 1h$"):
+        check_config(dict(GOOD, ExportDelay="-1h"), "here")
+    with pytest.raises(ConfigError, match="^here: ExportDuration must be between 15m and 24h and an even fraction"):
+        check_config(dict(GOOD, ExportDuration="-6h"), "here")
+
+
+def test_additional_http_headers_are_a_list_of_key_and_value_strings_in_any_case():
+    headers = [{"key": "X-Team", "VALUE": "data"}, {"Key": "X-Env", "Value": "prod"}]
+    merged = merge_extra({}, {"additionalhttpheader": headers})
+    assert merged == {"AdditionalHttpHeader": [{"Key": "X-Team", "Value": "data"}, {"Key": "X-Env", "Value": "prod"}]}
+    assert written(merged) == merged
+    with pytest.raises(ConfigError, match="^multi_hauser_config_extra: AdditionalHttpHeader holds a key other than Key "
+                                          "and Value$"):
+        merge_extra({}, {"AdditionalHttpHeader": [{"Key": "X", "Valeu": "y"}]})
+
+
+@pytest.mark.parametrize("provider, extra, message", [
+    ("gcp", {"SaveAsJson": True}, "here: SaveAsJson needs the local provider or StorageOnly (hauser loads no JSON into a "
+                                  "database)"),
+    ("aws", {"s3": {"Timeout": "0s"}}, "here: [s3] Timeout must be more than 0s (hauser times out every S3 call)"),
+    ("aws", {"redshift": {"VarCharMax": 0}}, "here: [redshift] VarCharMax must be more than 0 (hauser panics)"),
+])
+def test_check_config_ties_keys_together_as_hauser_does(provider, extra, message):
+    with pytest.raises(ConfigError) as caught:
+        check_config(dict(GOOD, Provider=provider, **extra), "here")
+    assert str(caught.value) == message
+
+
+def test_what_storage_only_makes_no_problem():
+    check_config(dict(GOOD, Provider="gcp", StorageOnly=True, SaveAsJson=True), "here")
+    check_config(dict(GOOD, Provider="aws", StorageOnly=True, redshift={"VarCharMax": 0}), "here")
+    with pytest.raises(ConfigError, match=r"^here: \[s3\] Timeout must be more than 0s"):
+        check_config(dict(GOOD, Provider="aws", StorageOnly=True, s3={"Timeout": "0s"}), "here")
 
 
 # --- check_config ---------------------------------------------------------------------------------
@@ -366,8 +533,9 @@ def test_to_toml_reads_back_as_the_config(config):
     assert tomllib.loads(to_toml(config)) == config
 
 
-@given(TEXT, TEXT)
+@given(TEXT.filter(lambda text: "\x00" not in text), TEXT.filter(lambda text: "\x00" not in text))
 def test_a_whole_org_config_reads_back_whatever_the_values(bucket, password):
+    # (a NUL is refused by the settings, see test_settings.py)
     settings = dict(AWS)
     settings.update(s3_bucket=bucket, redshift_password=password)
     config = config_of(**settings)
@@ -383,6 +551,20 @@ def test_org_ids_that_give_the_same_tables_are_refused_naming_both_lines():
         check_table_names(orgs, "keys.csv")
     assert str(caught.value) == ("keys.csv: the org ids of lines 2 and 5 give the same table names (fs_export_o_1); "
                                  "hauser would mix their data")
+
+
+def test_org_ids_that_differ_only_in_case_share_tables_and_are_refused():
+    # Redshift folds unquoted table names to lower case
+    orgs = [{"org_id": "O-1abc", "line": 2}, {"org_id": "o_1ABC", "line": 4}]
+    with pytest.raises(ConfigError) as caught:
+        check_table_names(orgs, "keys.csv")
+    assert str(caught.value) == ("keys.csv: the org ids of lines 2 and 4 give the same table names (fs_export_o_1ABC); "
+                                 "hauser would mix their data")
+
+
+def test_table_names_keep_the_case_of_the_org_id():
+    parsed = written(config_of(dict(ORG, org_id="O-AbC"), **GCP))
+    assert (parsed["bigquery"]["ExportTable"], parsed["bigquery"]["SyncTable"]) == ("fs_export_O_AbC", "fs_sync_O_AbC")
 
 
 def test_org_ids_with_distinct_tables_pass():
