@@ -7,7 +7,7 @@ import pwd
 import tomllib
 
 import pytest
-from hypothesis import assume, given
+from hypothesis import given
 from hypothesis import strategies as st
 from supervisor.datatypes import RestartUnconditionally
 from supervisor.options import ServerOptions, UnhosedConfigParser
@@ -19,6 +19,7 @@ from ansible_collections.hauser.multi_hauser.plugins.module_utils.core.render im
     render_org_files,
     supervisor_value,
 )
+from ansible_collections.hauser.multi_hauser.plugins.module_utils.core.settings import SettingsError
 from test_config import AWS, GCP, LOCAL, role_settings
 
 TEMPLATES = pathlib.Path(__file__).resolve().parents[5] / "roles" / "multi_hauser" / "templates"
@@ -188,45 +189,75 @@ def _as_supervisord_reads(value):
 
 
 @pytest.mark.parametrize("value, written", [("plain", '"plain"'), ("50%", '"50%%"'), ("%(ENV_HOME)s", '"%%(ENV_HOME)s"'),
-                                            ("a,b", '"a,b"'), (8, '"8"')])
+                                            ("a,b", '"a,b"'), (8, '"8"'), ('say "hi" now', "'say \"hi\" now'"),
+                                            ("it's", '"it\'s"'), ("back\\slash", '"back\\slash"'),
+                                            ("a;b#c", '"a;b#c"'), ("x=y", '"x=y"'), ("", '""')])
 def test_supervisor_value_quotes_and_doubles_percent_signs(value, written):
     assert supervisor_value(value) == written
     assert _as_supervisord_reads(value) == {"A": str(value), "B": "b"}
 
 
-@pytest.mark.parametrize("value", ['say "hi"', "back\\slash", "two\nlines", "cr\r"])
-def test_supervisor_value_refuses_what_supervisord_cannot_read_back(value):
-    with pytest.raises(ConfigError, match="may not hold quotes, backslashes or newlines"):
+@pytest.mark.parametrize("value, problem", [
+    ("two\nlines", "it holds a line break, a NUL, or a blank before ; or # (supervisord cuts the line there)"),
+    ("cr\r", "it holds a line break, a NUL, or a blank before ; or # (supervisord cuts the line there)"),
+    ("nul\x00", "it holds a line break, a NUL, or a blank before ; or # (supervisord cuts the line there)"),
+    ("a ;comment", "it holds a line break, a NUL, or a blank before ; or # (supervisord cuts the line there)"),
+    ("a\t#comment", "it holds a line break, a NUL, or a blank before ; or # (supervisord cuts the line there)"),
+    ('say "hi"', "it starts or ends with a quote (supervisord strips quotes from both ends)"),
+    ("'quoted'", "it starts or ends with a quote (supervisord strips quotes from both ends)"),
+    ("it'", "it starts or ends with a quote (supervisord strips quotes from both ends)"),
+    ("it's \"x\" y", "it holds both kinds of quote (supervisord keeps a value whole only inside one kind)"),
+])
+def test_supervisor_value_refuses_what_supervisord_cannot_read_back(value, problem):
+    with pytest.raises(ConfigError) as caught:
         supervisor_value(value)
+    assert str(caught.value) == "an environment value cannot be given to hauser: " + problem
 
 
-# Printable text, as environment values are; supervisor_value refuses " \ and line ends.
-ENV_TEXT = st.text(st.characters(min_codepoint=0x20, max_codepoint=0x24F, blacklist_characters='"\\'), max_size=30)
+# Any text but lone surrogates (which are no text): quotes, backslashes, ; and #, blanks, controls.
+ENV_TEXT = st.text(st.characters(max_codepoint=0x24F, blacklist_categories=("Cs",)), max_size=30)
 
 
 @given(ENV_TEXT)
 def test_supervisord_reads_back_every_value_supervisor_value_writes(value):
-    assume(not value.startswith("'") and not value.endswith("'"))  # shown by the next test
-    assert _as_supervisord_reads(value) == {"A": value, "B": "b"}
-
-
-@pytest.mark.xfail(strict=True, reason="supervisord strips quote characters at both ends of a value "
-                                       "(dict_of_key_value_pairs: .strip('\\'\"')); supervisor_value lets a single "
-                                       "quote at either end through, and hauser gets the value without it")
-@pytest.mark.parametrize("value", ["it'", "'quoted'"])
-def test_a_value_with_a_single_quote_at_an_end_reaches_hauser_unchanged(value):
-    assert _as_supervisord_reads(value) == {"A": value, "B": "b"}
-
-
-@pytest.mark.xfail(strict=True, reason="environment variable names are not checked: a name supervisord cannot parse "
-                                       "gives a program file it refuses, found only on the host")
-@pytest.mark.parametrize("name", ["HTTP PROXY", "A,B", "A=B"])
-def test_an_environment_name_is_refused_or_read_back_by_supervisord(dirs, name):
     try:
-        record = render(settings_for(dirs, environment={name: "x"}))[0]
+        written = supervisor_value(value)
     except ConfigError:
         return  # refused before any host changes
-    assert supervisor_reads(record["program"]).environment[name] == "x"
+    assert written.startswith(("'", '"'))
+    assert _as_supervisord_reads(value) == {"A": value, "B": "b"}
+
+
+@pytest.mark.parametrize("value", ["it'", "'quoted'", '"quoted"', "x\""])
+def test_a_value_with_a_quote_at_an_end_is_refused_rather_than_losing_it(value):
+    # supervisord strips quote characters at both ends of a value (dict_of_key_value_pairs: .strip('\'"'))
+    with pytest.raises(ConfigError, match="starts or ends with a quote"):
+        supervisor_value(value)
+
+
+@pytest.mark.parametrize("name", ["HTTP PROXY", "A,B", "A=B", "1A", "A-B"])
+def test_an_environment_name_supervisord_cannot_parse_is_refused_before_any_host_changes(dirs, name):
+    with pytest.raises(SettingsError, match=r"^multi_hauser_environment: a variable name must be letters, digits"):
+        settings_for(dirs, environment={name: "x"})
+
+
+def test_the_secret_environment_reaches_hauser_after_the_other_variables(dirs):
+    settings = settings_for(dirs, environment={"HTTPS_PROXY": "http://proxy:3128", "TZ": "UTC"},
+                            secret_environment={"AWS_SECRET_ACCESS_KEY": "Sekr1t/Key+x", "PROXY_PASS": 'p"w'})
+    environment = program_environment(settings)
+    assert list(environment)[-2:] == ["AWS_SECRET_ACCESS_KEY", "PROXY_PASS"]
+    record = render(settings)[0]
+    assert supervisor_reads(record["program"]).environment == {
+        "HOME": str(dirs / "base"), "USER": USER, "HTTPS_PROXY": "http://proxy:3128", "TZ": "UTC",
+        "AWS_SECRET_ACCESS_KEY": "Sekr1t/Key+x", "PROXY_PASS": 'p"w'}
+    assert "Sekr1t/Key+x" not in record["config"]
+
+
+def test_a_template_error_never_shows_a_secret_environment_value(dirs):
+    settings = settings_for(dirs, secret_environment={"TOKEN_X": "Sekr1t-value-9"})
+    with pytest.raises(ConfigError) as caught:
+        render(settings, config_template="{{ settings.config_extra[settings.secret_environment.TOKEN_X] }}")
+    assert "Sekr1t-value-9" not in str(caught.value)
 
 
 # --- errors ---------------------------------------------------------------------------------------
@@ -266,14 +297,14 @@ def test_a_custom_template_that_raises_a_python_error_gives_a_config_error(dirs,
         render(settings_for(dirs), config_template=template)
 
 
-@pytest.mark.parametrize("overrides, template", [
+@pytest.mark.parametrize("templates, which", [
     # a list holding a table, which toml_value cannot write as a value
-    ({"config_extra": {"SegmentId": [1, {"a": 1}]}}, "config"),
-    ({"environment": {"LABEL": 'say "hi"'}}, "program"),
+    ({"config_template": CONFIG_TEMPLATE + "SegmentId = {{ [1, {'a': 1}] | toml_value }}\n"}, "config"),
+    ({"program_template": PROGRAM_TEMPLATE + "environment=LABEL={{ 'say \"hi\"' | supervisor_value }}\n"}, "program"),
 ])
-def test_errors_of_the_template_filters_name_the_template_and_the_orgs_line(dirs, overrides, template):
-    with pytest.raises(ConfigError, match="the %s template failed for the org on line 2" % template):
-        render(settings_for(dirs, **overrides))
+def test_errors_of_the_template_filters_name_the_template_and_the_orgs_line(dirs, templates, which):
+    with pytest.raises(ConfigError, match="the %s template failed for the org on line 2" % which):
+        render(settings_for(dirs), **templates)
 
 
 def test_a_runtime_error_never_shows_a_key_even_when_the_template_looks_it_up(dirs):
@@ -308,5 +339,7 @@ def test_a_custom_config_template_sees_the_org_and_its_hauser_config(dirs):
 
 
 def test_a_custom_template_still_gets_the_checks_of_hauser_config(dirs):
+    settings = settings_for(dirs)
+    settings["export_duration"] = "7h"  # refused by the settings; hauser_config checks it all the same
     with pytest.raises(ConfigError, match="^org on line 2: ExportDuration must be"):
-        render(settings_for(dirs, export_duration="7h"), config_template="FsApiToken = {{ org.api_key | toml_value }}")
+        render(settings, config_template="FsApiToken = {{ org.api_key | toml_value }}")
