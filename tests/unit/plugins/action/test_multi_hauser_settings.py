@@ -43,10 +43,14 @@ def test_numbers_from_extra_vars_are_numbers(playbook):
 
 @pytest.mark.parametrize("option, message", [
     ("multi_hauser_storage_only=maybe", "multi_hauser_storage_only is not valid: true or false expected"),
-    ("multi_hauser_backoff_steps_max=eight", "multi_hauser_backoff_steps_max is not valid: a whole number expected"),
+    ("multi_hauser_backoff_steps_max=eight",
+     "multi_hauser_backoff_steps_max is not valid: a whole number from 0 to 64 expected"),
+    ("multi_hauser_backoff_steps_max=65",
+     "multi_hauser_backoff_steps_max is not valid: a whole number from 0 to 64 expected"),
     ("multi_hauser_provider=azure", "multi_hauser_provider must be gcp, aws or local"),
     ("multi_hauser_backoff=30", 'multi_hauser_backoff is not valid: time: missing unit in duration "30"'),
-    ("multi_hauser_shard_weight=nan", "multi_hauser_shard_weight is not valid: a number expected"),
+    ("multi_hauser_shard_weight=nan", "multi_hauser_shard_weight is not valid: a number from 0 to 1000 expected"),
+    ("multi_hauser_export_delay_step=0s", "multi_hauser_export_delay_step must be from 1s to 168h"),
 ])
 def test_a_value_of_the_wrong_kind_fails_naming_the_variable(playbook, option, message):
     run = playbook(settings_play(), options=["-e", option], extra_vars=dict(LOCAL))
@@ -98,3 +102,64 @@ def test_the_result_holds_secrets_and_is_never_shown(playbook):
     assert run.rc == 0, run.output[-3000:]
     assert "censored" in run.stdout
     assert run.output.count(secret) == 0
+
+
+SECRET = "Sekr1t-Zq9xW-value"
+AWS = {"multi_hauser_provider": "aws", "multi_hauser_s3_bucket": "b", "multi_hauser_s3_region": "r",
+       "multi_hauser_redshift_host": "h", "multi_hauser_redshift_db": "d", "multi_hauser_redshift_user": "u",
+       "multi_hauser_redshift_password": "pw-" + SECRET, "multi_hauser_redshift_credentials": "aws_iam_role=x",
+       "multi_hauser_keyfile": "keys.csv"}
+# (purpose, the task's variables): each case a task of one run, its message kept.
+CASES = {
+    "secret-looking names and URLs": ("deploy", dict(LOCAL, multi_hauser_environment={
+        "AWS_SECRET_ACCESS_KEY": SECRET, "HTTPS_PROXY": "http://user:%s@proxy:3128" % SECRET, "TZ": "UTC",
+        "NO_PROXY": "localhost", "HTTP_PROXY": "http://proxy:3128"})),
+    "both environments": ("deploy", dict(LOCAL, multi_hauser_environment={"TZ": "UTC", "LANG": "C"},
+                                         multi_hauser_secret_environment={"TZ": SECRET, "X_TOKEN": SECRET})),
+    "secret-looking in the status too": ("status", {"multi_hauser_environment": {"DB_PASSWORD": SECRET}}),
+    "every secret of an image": ("image", {
+        "multi_hauser_keyfile": "keys.csv", "multi_hauser_orgs": [{"org_id": "o-1", "api_key": SECRET}],
+        "multi_hauser_gcp_credentials_file": "/home/me/sa.json", "multi_hauser_redshift_password": SECRET,
+        "multi_hauser_redshift_credentials": SECRET, "multi_hauser_secret_environment": {"X_TOKEN": SECRET},
+        "multi_hauser_config_extra": {"redshift": {"Password": SECRET}}}),
+    "a header value in an image": ("image", {"multi_hauser_config_extra": {
+        "AdditionalHttpHeader": [{"Key": "Authorization", "Value": "Bearer " + SECRET}]}}),
+    "a token in an image's config_extra": ("image", {"multi_hauser_config_extra": {"fsapitoken": SECRET}}),
+    "an image without secrets": ("image", {"multi_hauser_config_extra": {"SaveAsJson": True},
+                                           "multi_hauser_environment": {"TZ": "UTC"}}),
+    "the deployment's secrets": ("deploy", dict(AWS, multi_hauser_secret_environment={"X_TOKEN": "env-" + SECRET},
+                                                multi_hauser_config_extra={"AdditionalHttpHeader": [
+                                                    {"Key": "X-Auth", "Value": "header-" + SECRET}]})),
+}
+
+
+def test_secrets_go_only_where_they_are_kept_secret(playbook, tmp_path):
+    tasks = []
+    for index, (purpose, variables) in enumerate(CASES.values()):
+        tasks.append({"hauser.multi_hauser.multi_hauser_settings": {"purpose": purpose}, "vars": variables,
+                      "register": "case_%d" % index, "ignore_errors": True})
+    results = "{{ [%s] | to_json }}" % ", ".join(
+        "case_%d.msg | default(case_%d.secrets | default([]) | sort)" % (index, index) for index in range(len(CASES)))
+    # no_log: the outcome of the last case is the secrets themselves
+    tasks.append({"ansible.builtin.copy": {"content": results, "dest": str(tmp_path / "outcomes.json")},
+                  "no_log": True})
+    run = playbook(with_role_defaults(tasks), options=["-vvv"])
+    assert run.rc == 0, run.output[-3000:]
+    outcome = dict(zip(CASES, json.loads((tmp_path / "outcomes.json").read_text())))
+    assert SECRET not in run.output
+    assert outcome["secret-looking names and URLs"] == (
+        "multi_hauser_environment: AWS_SECRET_ACCESS_KEY, HTTPS_PROXY look like secrets (by name, or a URL with a "
+        "password): give them as multi_hauser_secret_environment, which only root may read")
+    assert outcome["both environments"] == "multi_hauser_environment and multi_hauser_secret_environment both set TZ"
+    assert outcome["secret-looking in the status too"].startswith("multi_hauser_environment: DB_PASSWORD look like")
+    assert outcome["every secret of an image"] == (
+        "An image must hold no key and no credential: with multi_hauser_mode=image, leave multi_hauser_keyfile, "
+        "multi_hauser_orgs, multi_hauser_gcp_credentials_file, multi_hauser_redshift_password, "
+        "multi_hauser_redshift_credentials, multi_hauser_secret_environment, multi_hauser_config_extra empty and give "
+        "them when the container runs.")
+    for case in ("a header value in an image", "a token in an image's config_extra"):
+        assert outcome[case] == ("An image must hold no key and no credential: with multi_hauser_mode=image, leave "
+                                 "multi_hauser_config_extra empty and give them when the container runs.")
+    assert outcome["an image without secrets"] == []
+    assert outcome["the deployment's secrets"] == sorted(["pw-" + SECRET, "aws_iam_role=x", "env-" + SECRET,
+                                                         "header-" + SECRET])
