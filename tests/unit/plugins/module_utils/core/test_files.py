@@ -4,6 +4,7 @@ a sync reports, check mode, masked diffs, removal, and what is found on disk.
 The owner is a real user and group other than root (nobody:nogroup), so that owners are checked
 for real; that needs root, as the modules have on a host."""
 
+import errno
 import grp
 import os
 import pwd
@@ -11,7 +12,15 @@ import stat
 
 import pytest
 
-from ansible_collections.hauser.multi_hauser.plugins.module_utils.core.files import OrgFiles
+from ansible_collections.hauser.multi_hauser.plugins.module_utils.core.files import (
+    MAX_FILE_BYTES,
+    NOT_OURS,
+    Dir,
+    OrgFiles,
+    UnsafePathError,
+    check_trusted,
+    describe,
+)
 from ansible_collections.hauser.multi_hauser.plugins.module_utils.core.layout import MARKER, Layout
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="owners other than the current user need root")
@@ -356,3 +365,244 @@ def test_a_deployment_directory_that_another_user_may_change_is_refused(tmp_path
     with pytest.raises(OSError, match="is not owned by root, or others may write in it"):
         files.sync(record(), False)
     assert not (unsafe / "base").exists()
+
+
+def test_an_org_directory_of_the_older_layout_is_taken_over_in_place_without_a_restart(host, tmp_path):
+    save_root = tmp_path / "save"
+    save_root.mkdir()
+    old_layout(host, save_root)
+    os.chown(str(save_root), 0, GID)  # the role's install stage takes the save directory back first
+    os.chmod(host.layout.program_path("o-1"), 0o644)  # the older releases' mode
+    org_dir = host.layout.org_dir("o-1")
+    inode = os.stat(org_dir).st_ino
+    files, change = host.sync(record(dirs=[host.layout.tmp_dir("o-1"), str(save_root / "o-1")]), existing=True)
+    assert (change.config_changed, change.program_changed) == (False, False)  # nothing restarts
+    assert files.attrs_changed
+    assert os.stat(org_dir).st_ino == inode and host.owner_and_mode(org_dir) == (0, GID, 0o750)
+    assert host.owner_and_mode(host.layout.program_path("o-1")) == (0, 0, 0o600)
+    assert host.owner_and_mode(host.layout.config_path("o-1")) == (0, GID, 0o640)
+    assert host.owner_and_mode(str(save_root / "o-1")) == (UID, GID, 0o750)
+    assert open(host.layout.config_path("o-1")).read() == config()
+
+
+# --- Dir.read: what is not a file of ours is not read ----------------------------------------------
+
+
+@pytest.fixture
+def opened(tmp_path):
+    """(path, Dir) of a directory root alone may change."""
+    path = tmp_path / "deployment"
+    path.mkdir(mode=0o755)
+    with Dir.trusted(str(path)) as directory:
+        yield path, directory
+
+
+def test_read_gives_the_text_of_a_regular_file_and_none_for_nothing(opened):
+    path, directory = opened
+    (path / "file").write_text(u"ExportDelay = \"24h\" # \u00e9\n")
+    assert directory.read("file") == u"ExportDelay = \"24h\" # \u00e9\n"
+    assert directory.read("missing") is None
+    (path / "largest").write_bytes(b"x" * MAX_FILE_BYTES)
+    assert directory.read("largest") == "x" * MAX_FILE_BYTES
+
+
+def test_read_reads_nothing_that_is_not_a_file_of_ours(opened, root_only):
+    path, directory = opened
+    _secret_directory, secret = root_only
+    os.symlink(str(secret), str(path / "link"))
+    os.symlink(str(path / "nowhere"), str(path / "dangling"))
+    (path / "directory").mkdir()
+    os.mkfifo(str(path / "fifo"))  # read without O_NONBLOCK, it would wait for a writer forever
+    os.link(str(secret), str(path / "hard-link"))
+    (path / "too-large").write_bytes(b"x" * (MAX_FILE_BYTES + 1))
+    (path / "not-utf8").write_bytes(b"ExportDelay = \"24h\"\n\xff\xfe")
+    for name in ("link", "dangling", "directory", "fifo", "hard-link", "too-large", "not-utf8"):
+        assert directory.read(name) is NOT_OURS, name
+    assert open(str(secret)).read() == SECRET + "\n"
+
+
+def test_read_reads_no_device(opened):
+    path, directory = opened
+    try:
+        os.mknod(str(path / "null"), stat.S_IFCHR | 0o600, os.makedev(1, 3))  # as /dev/null
+    except PermissionError:
+        pytest.skip("no device nodes can be made here")
+    assert directory.read("null") is NOT_OURS
+
+
+# --- what is planted where a file or directory of ours should be ------------------------------------
+
+
+def test_a_link_where_the_program_should_be_is_replaced_and_nothing_of_its_target_shown(host, root_only):
+    _directory, secret = root_only
+    host.sync(record())
+    program_path = host.layout.program_path("o-1")
+    os.unlink(program_path)
+    os.symlink(str(secret), program_path)
+    before = as_before(str(secret))
+    files, change = host.sync(record(), existing=True)
+    assert change.program_changed
+    assert as_before(str(secret)) == before
+    assert not os.path.islink(program_path) and open(program_path).read() == program("o-1")
+    assert host.owner_and_mode(program_path) == (0, 0, 0o600)
+    [diff] = files.diff
+    assert diff["before_header"] == program_path + " (not a file of ours: replaced, not read)"
+    assert diff["before"] == "" and SECRET not in repr(diff)
+
+
+def test_a_file_of_several_links_where_the_program_should_be_is_replaced_not_written_through(host, tmp_path):
+    host.sync(record())
+    program_path = host.layout.program_path("o-1")
+    other = tmp_path / "other-name"
+    os.link(program_path, str(other))
+    files, change = host.sync(dict(record(), program=program("o-1", command="/opt/multi-hauser/1.5.2/hauser")),
+                              existing=True)
+    assert change.program_changed
+    assert "1.5.2" in open(program_path).read() and "1.5.2" not in other.read_text()
+    assert os.stat(program_path).st_nlink == 1
+    assert files.diff[0]["before_header"] == program_path + " (not a file of ours: replaced, not read)"
+
+
+def test_a_link_where_the_org_directory_should_be_is_replaced_by_a_directory(host, root_only):
+    directory, _secret = root_only
+    host.base.mkdir(mode=0o755)
+    org_dir = host.layout.org_dir("o-1")
+    os.symlink(str(directory), org_dir)
+    before = sorted(os.listdir(str(directory)))
+    files, _change = host.sync(record(dirs=[host.layout.tmp_dir("o-1")]))
+    assert sorted(os.listdir(str(directory))) == before  # nothing written through the link
+    assert not os.path.islink(org_dir) and host.owner_and_mode(org_dir) == (0, GID, 0o750)
+    assert sorted(os.listdir(org_dir)) == ["config.toml", "tmp"]
+    assert files.diff[0]["before"] == {"path": org_dir, "state": "not a directory (replaced, not followed)"}
+
+
+def test_a_file_where_the_tmp_directory_should_be_is_replaced_by_a_directory(host):
+    host.sync(record(dirs=[host.layout.tmp_dir("o-1")]))
+    os.rmdir(host.layout.tmp_dir("o-1"))
+    with open(host.layout.tmp_dir("o-1"), "w") as handle:
+        handle.write("not a directory\n")
+    files, change = host.sync(record(dirs=[host.layout.tmp_dir("o-1")]), existing=True)
+    assert not change.config_changed and files.attrs_changed
+    assert os.path.isdir(host.layout.tmp_dir("o-1"))
+    assert host.owner_and_mode(host.layout.tmp_dir("o-1")) == (UID, GID, 0o750)
+
+
+def test_a_directory_where_the_program_should_be_fails_naming_it(host):
+    host.sync(record())
+    program_path = host.layout.program_path("o-1")
+    os.unlink(program_path)
+    os.makedirs(os.path.join(program_path, "inside"))
+    with pytest.raises(UnsafePathError) as caught:
+        host.sync(dict(record(), program=program("o-1", command="/bin/other")), existing=True)
+    assert describe(caught.value) == "%s is a directory, where a file of ours should be: remove it" % program_path
+    assert [name for name in os.listdir(str(host.programs)) if name.startswith(".")] == []  # no temporary file left
+
+
+def test_check_mode_writes_nothing_whatever_was_planted(host, tmp_path, root_only):
+    directory, secret = root_only
+    save_root = tmp_path / "save"
+    save_root.mkdir()
+    old_layout(host, save_root)
+    os.unlink(host.layout.config_path("o-1"))
+    os.symlink(str(secret), host.layout.config_path("o-1"))
+    os.rmdir(host.layout.tmp_dir("o-1"))
+    os.symlink(str(directory), host.layout.tmp_dir("o-1"))
+    before = host.snapshot(), as_before(str(secret)), as_before(str(directory))
+    files, change = host.sync(record(key=NEW_KEY, dirs=[host.layout.tmp_dir("o-1")]), existing=True, check=True)
+    assert (host.snapshot(), as_before(str(secret)), as_before(str(directory))) == before
+    assert change.config_changed and files.attrs_changed
+    assert SECRET not in repr(files.diff) and NEW_KEY not in repr(files.diff)
+    assert host.layout.config_path("o-1") + " (not a file of ours: replaced, not read)" in [
+        diff["before_header"] for diff in files.diff]
+
+
+def test_remove_removes_a_planted_link_not_its_target(host, root_only):
+    _directory, secret = root_only
+    host.sync(record())
+    os.unlink(host.layout.config_path("o-1"))
+    os.symlink(str(secret), host.layout.config_path("o-1"))
+    os.unlink(host.layout.program_path("o-1"))
+    os.symlink(str(secret), host.layout.program_path("o-1"))
+    files = host.files()
+    files.remove("o-1", host.layout.program_path("o-1"))
+    assert not os.path.lexists(host.layout.program_path("o-1")) and not os.path.lexists(host.layout.config_path("o-1"))
+    assert open(str(secret)).read() == SECRET + "\n"
+    assert SECRET not in repr(files.diff)
+
+
+def test_nothing_is_read_through_a_link_where_an_org_directory_or_program_should_be(host, tmp_path):
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "config.toml").write_text('ExportDelay = "99h"\n')
+    (elsewhere / "program.conf").write_text(program("o-9"))
+    host.base.mkdir()
+    os.symlink(str(elsewhere), host.layout.org_dir("o-9"))
+    os.symlink(str(elsewhere / "program.conf"), host.layout.program_path("o-9"))
+    files = host.files()
+    assert files.export_delay("o-9") is None and files.config_text("o-9") is None
+    assert files.managed_programs() == {}
+
+
+# --- the deployment's directories ----------------------------------------------------------------
+
+
+def test_missing_deployment_directories_are_made_root_s_with_the_group(tmp_path):
+    layout = Layout(str(tmp_path / "base"), str(tmp_path / "conf.d"), local_save_dir=str(tmp_path / "save"))
+    files = OrgFiles(layout, UID, GID)
+    files.sync(record(dirs=[layout.tmp_dir("o-1"), layout.save_dir("o-1")]), False)
+    for path in (tmp_path / "base", tmp_path / "conf.d", tmp_path / "save"):
+        assert (os.lstat(str(path)).st_uid, os.lstat(str(path)).st_gid, stat.S_IMODE(os.lstat(str(path)).st_mode)) == \
+            (0, GID, 0o750), path
+    assert files.attrs_changed
+    assert os.path.isfile(layout.program_path("o-1")) and os.path.isdir(layout.save_dir("o-1"))
+
+
+def test_check_mode_makes_no_deployment_directory(tmp_path):
+    layout = Layout(str(tmp_path / "base"), str(tmp_path / "conf.d"), local_save_dir=str(tmp_path / "save"))
+    files = OrgFiles(layout, UID, GID, check=True)
+    change = files.sync(record(dirs=[layout.tmp_dir("o-1"), layout.save_dir("o-1")]), False)
+    assert change.config_changed and change.program_changed and files.attrs_changed
+    assert sorted(os.listdir(str(tmp_path))) == []
+    assert layout.save_dir("o-1") in [diff["after_header"] for diff in files.diff]
+
+
+@pytest.mark.parametrize("mode", [0o775, 0o757, 0o777])
+def test_a_directory_others_may_write_in_is_not_trusted_nor_what_is_below_it(tmp_path, mode):
+    writable = tmp_path / "writable"
+    (writable / "below").mkdir(parents=True)
+    os.chmod(str(writable), mode)
+    for path in (writable, writable / "below"):
+        with pytest.raises(UnsafePathError) as caught:
+            check_trusted(str(path))
+        assert describe(caught.value) == ("%s (on the way to %s) is not owned by root, or others may write in it: root "
+                                          "will not manage files under it" % (writable, path))
+
+
+def test_a_sticky_directory_others_may_write_in_is_trusted_as_tmp_is(tmp_path):
+    sticky = tmp_path / "sticky"
+    (sticky / "below").mkdir(parents=True)
+    os.chmod(str(sticky), 0o1777)
+    assert check_trusted(str(sticky / "below")) == str(sticky / "below")
+
+
+def test_a_link_to_a_trusted_directory_is_followed_for_the_operator(tmp_path):
+    (tmp_path / "real").mkdir()
+    os.symlink(str(tmp_path / "real"), str(tmp_path / "configured"))
+    assert check_trusted(str(tmp_path / "configured")) == str(tmp_path / "real")
+
+
+def test_a_program_directory_of_another_owner_is_refused_before_anything_is_written(tmp_path):
+    programs = tmp_path / "conf.d"
+    programs.mkdir()
+    os.chown(str(programs), UID, GID)
+    files = OrgFiles(Layout(str(tmp_path / "base"), str(programs)), UID, GID)
+    with pytest.raises(UnsafePathError) as caught:
+        files.sync(record(), False)
+    assert str(programs) in describe(caught.value)
+    assert os.listdir(str(programs)) == []
+
+
+def test_describe_names_the_path_of_any_error():
+    assert describe(OSError(errno.EACCES, "Permission denied", "/etc/supervisor/conf.d/x.conf")) == \
+        "/etc/supervisor/conf.d/x.conf: Permission denied"
+    assert describe(UnsafePathError(errno.EPERM, "/srv/x is not owned by root")) == "/srv/x is not owned by root"
