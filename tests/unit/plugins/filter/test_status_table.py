@@ -105,3 +105,36 @@ def test_without_assignment_nothing_is_a_wrong_host(assignment):
     lines = status_table({"vm-1": [status("a")], "vm-2": [status("b")]}, assignment)
     assert [row[1] for row in cells(lines)[1:]] == ["-", "-"]
     assert [row[6] for row in cells(lines)[1:]] == ["", ""]
+
+
+def counted(org_id, processes, state="RUNNING", **kwargs):
+    return dict(status(org_id, state, **kwargs), processes=processes)
+
+
+def test_several_processes_of_an_org_on_a_host_are_flagged_with_its_other_flags():
+    statuses = {
+        "vm-1": [counted("twice", 2), counted("once", 1), counted("moved", 3), counted("everywhere", 2)],
+        "vm-2": [counted("everywhere", 1), counted("stale", 2, "STOPPED", uptime="-")],
+    }
+    assignment = {"twice": "vm-1", "once": "vm-1", "moved": "vm-2", "everywhere": "vm-1", "stale": "vm-2"}
+    table = rows(status_table(tagged(statuses), tagged(assignment)))
+    flags = {key: row[6] for key, row in table.items()}
+    assert flags == {
+        ("twice", "vm-1"): "2 PROCESSES", ("once", "vm-1"): "",
+        ("moved", "vm-1"): "WRONG HOST, 3 PROCESSES",
+        ("everywhere", "vm-1"): "ON 2 HOSTS, 2 PROCESSES", ("everywhere", "vm-2"): "ON 2 HOSTS, 2 PROCESSES",
+        ("stale", "vm-2"): "NOT RUNNING, 2 PROCESSES",
+    }
+
+
+def test_a_hauser_without_its_program_counts_as_running():
+    statuses = {"vm-1": [counted("ghost", 1, "NO PROGRAM", uptime="-", export_delay="-", last_log_line="")],
+                "vm-2": [counted("ghost", 1)], "vm-3": [counted("left", 1, "NO PROGRAM", uptime="-")]}
+    table = rows(status_table(tagged(statuses), tagged({"ghost": "vm-2", "left": "vm-3"})))
+    assert table[("ghost", "vm-1")][3] == "NO PROGRAM" and table[("ghost", "vm-1")][6] == "ON 2 HOSTS"
+    assert table[("left", "vm-3")][6] == ""  # it runs, where it should
+
+
+def test_results_without_a_process_count_are_read_as_one_process():
+    table = rows(status_table(tagged({"vm-1": [status("a")]})))
+    assert table[("a", "vm-1")][6] == ""

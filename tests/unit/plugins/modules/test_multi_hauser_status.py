@@ -104,3 +104,56 @@ def test_a_supervisord_that_does_not_answer_fails_the_task_saying_so(tmp_path):
     result = run_module(tmp_path, supervisor_config=str(config))[0]
     assert result.get("failed") is True
     assert "cannot reach supervisord" in result["msg"] and "is it running?" in result["msg"]
+
+
+# --- hauser processes, with and without their program ---------------------------------------------
+
+PASSWORD = "Redshift-pw-Qm4"
+EXTRA_SECRET = "proxy-pass-Vb8"
+SLEEP = "__import__('time').sleep(600)"
+
+
+@pytest.fixture
+def processes(start_supervisord, tmp_path):
+    """A host where hausers run as a supervisord that died leaves them: an org whose program runs
+    one hauser and another left over, an org with no program at all, and processes that only look
+    like hausers. Each process stands for hauser by its command line, -c <base>/<org>/config.toml."""
+    base, logs = tmp_path / "base", tmp_path / "logs"
+    write(base / "running" / "config.toml",
+          'FsApiToken = "%s"\nExportDelay = "24h"\n\n[redshift]\nPassword = "%s"\n' % (KEY, PASSWORD))
+    write(logs / "running.log", "2026/11/28 19:56:42 key %s, password %s, proxy %s\n" % (KEY, PASSWORD, EXTRA_SECRET))
+    write(tmp_path / "elsewhere" / "config.toml", 'ExportDelay = "99h"\n')
+    (base / "linked").mkdir()
+    os.symlink(str(tmp_path / "elsewhere" / "config.toml"), str(base / "linked" / "config.toml"))
+    hauser = '%s -c "%s" -c %%s' % (sys.executable, SLEEP)
+    supervisord = start_supervisord({
+        "hauser-running": {"command": hauser % (base / "running" / "config.toml")},
+        "hauser-linked": {"command": hauser % (base / "linked" / "config.toml")},
+    })
+    left = []
+    for config in (base / "running" / "config.toml", base / "ghost" / "config.toml",
+                   base / "ghost" / "nested" / "config.toml", tmp_path / "other" / "x" / "config.toml"):
+        left.append(subprocess.Popen([sys.executable, "-c", SLEEP, "-c", str(config)]))
+    yield supervisord, str(base), str(logs)
+    for process in left:
+        process.kill()
+        process.wait()
+
+
+def test_each_org_s_hauser_processes_are_counted_and_those_without_a_program_listed(processes, tmp_path):
+    supervisord, base, logs = processes
+    result, output = run_module(tmp_path, base_dir=base, log_dir=logs, supervisor_config=supervisord.config,
+                                secrets=[EXTRA_SECRET])
+    assert not result.get("failed"), result
+    orgs = {org["org_id"]: org for org in result["orgs"]}
+    assert [org["org_id"] for org in result["orgs"]] == ["ghost", "linked", "running"]
+    assert (orgs["running"]["state"], orgs["running"]["processes"]) == ("RUNNING", 2)
+    assert (orgs["linked"]["state"], orgs["linked"]["processes"]) == ("RUNNING", 1)
+    assert orgs["ghost"] == {"org_id": "ghost", "state": "NO PROGRAM", "pid": 0, "uptime": "-", "export_delay": "-",
+                             "processes": 1, "last_log_line": ""}
+    # the config is not read through a link
+    assert orgs["linked"]["export_delay"] == "-" and orgs["running"]["export_delay"] == "24h"
+    # the log line's secrets: those of the config, and those given
+    assert orgs["running"]["last_log_line"] == "2026/11/28 19:56:42 key ********, password ********, proxy ********"
+    for secret in (KEY, PASSWORD, EXTRA_SECRET):
+        assert secret not in output
