@@ -93,6 +93,10 @@ def paths(tmp_path):
         "link to another target": (dict(path=str(files / "link"), state="link", src="/opt/multi-hauser/1.5.0/hauser"),
                                    True),
         "link where a file should be, not followed": (dict(path=str(files / "link-to-file"), **good), True),
+        "absent, and nothing there": (dict(path=str(files / "missing"), state="absent"), False),
+        "absent, but a file there": (dict(path=f, state="absent"), True),
+        "absent, but a directory there": (dict(path=d, state="absent"), True),
+        "absent, but a link there": (dict(path=str(files / "link"), state="absent"), True),
     }
     return cases
 
@@ -187,3 +191,15 @@ def test_the_service_state_is_what_systemctl_prints(tmp_path):
     assert not result.get("failed"), result
     assert result["service"] == {"active": "inactive", "enabled": "enabled"}
     assert calls.read_text().splitlines() == ["is-active supervisor", "is-enabled supervisor"]
+
+
+def test_a_content_digest_is_never_shown(tmp_path):
+    content = b"the content of a credentials file\n"
+    digest = hashlib.sha256(content).hexdigest()
+    path = make_file(tmp_path / "credentials.json", content=content, mode=0o600)
+    result, output = run_module(tmp_path, program_dir=str(tmp_path), paths=[
+        dict(path=path, owner="nobody", group=NOGROUP, mode="0600", sha256=digest),
+        dict(path=path, sha256=hashlib.sha256(b"other").hexdigest())])
+    assert not result.get("failed"), result
+    assert result["differ"] == [path]
+    assert digest not in output and hashlib.sha256(b"other").hexdigest() not in output
