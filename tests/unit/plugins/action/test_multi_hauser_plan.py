@@ -2,6 +2,7 @@
 an inventory whose hosts cannot be reached: the plan is made on the controller alone, once, from a
 key file read once, and shows no key."""
 
+import json
 import re
 import shutil
 import subprocess
@@ -124,3 +125,33 @@ def test_the_deploy_s_plan_renders_each_host_s_files_and_shows_none(playbook, tm
     assert run.rc == 0, run.output[-3000:]
     for key in KEYS.values():
         assert key not in run.output
+
+
+def test_a_csv_header_is_skipped_and_said_in_a_warning(playbook, tmp_path):
+    keys = tmp_path / "keys.csv"
+    keys.write_text("org_id,api_key\n" + "".join("%s,%s\n" % item for item in KEYS.items()))
+    run = playbook("hauser.multi_hauser.plan", inventory=unreachable("vm-1"), extra_vars={"multi_hauser_keyfile": str(keys)})
+    assert [org for org, _host, _delay in plan_lines(run)] == list(KEYS)
+    assert re.search(r"\[WARNING\]: %s line 1 names the columns \(a CSV header\): skipped" % re.escape(str(keys)),
+                     run.output), run.output[-3000:]
+
+
+def test_a_key_file_that_is_missing_or_too_large_fails_before_it_is_read(playbook, tmp_path):
+    large = tmp_path / "large.csv"
+    with open(str(large), "wb") as handle:
+        handle.truncate(3 * 16 * 1024 * 1024 + 1)  # sparse: larger than a key file may be, yet nothing to read
+    tasks = []
+    for index, path in enumerate((tmp_path / "missing.csv", large)):
+        tasks += [
+            {"hauser.multi_hauser.multi_hauser_settings": {"purpose": "plan"}, "register": "__multi_hauser_settings",
+             "vars": {"multi_hauser_keyfile": str(path)}},
+            {"hauser.multi_hauser.multi_hauser_plan": {"render": False}, "register": "plan_%d" % index,
+             "ignore_errors": True},
+        ]
+    tasks.append({"ansible.builtin.copy": {"content": "{{ [plan_0.msg, plan_1.msg] | to_json }}",
+                                           "dest": str(tmp_path / "messages.json")}})
+    run = playbook(with_role_defaults(tasks))
+    assert run.rc == 0, run.output[-3000:]
+    assert json.loads((tmp_path / "messages.json").read_text()) == [
+        "cannot find %s on the controller" % (tmp_path / "missing.csv"),
+        "%s on the controller: larger than a key file or template may be" % large]
