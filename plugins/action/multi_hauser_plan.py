@@ -57,6 +57,8 @@ class ActionModule(ActionBase):
         except _PLAN_ERRORS as error:
             # The messages name settings, files and lines, never a key.
             result.update(failed=True, msg=str(error))
+            if self._notes:
+                result["warnings"] = sorted(set(self._notes))
             return result
         result.update(changed=False, plan=plan)
         if self._notes:

@@ -426,6 +426,22 @@ noop_rounds() {
   NOOP_MODULES=$(grep -c 'SSH: EXEC .*BECOME-SUCCESS' "$MH_BENCH_LOGS/noop-$orgs-deploy-$MH_BENCH_NOOP_ROUNDS.log" || true)
 }
 
+# sandbox_scores VM: systemd-analyze security's exposure of supervisor.service on the deployed VM,
+# with the role's sandbox drop-in and without it (moved away for a moment; Debian's unit with the
+# role's other drop-ins), as a note of the table.
+sandbox_scores() {
+  local vm=$1 dropin=/etc/systemd/system/supervisor.service.d/multi-hauser-sandbox.conf with without
+  score() {
+    docker exec "$vm" systemd-analyze security --no-pager supervisor.service 2>/dev/null \
+      | sed -n 's/.*Overall exposure level for supervisor.service: \([0-9.]*\).*/\1/p'
+  }
+  with=$(score)
+  docker exec "$vm" sh -c "mv $dropin /root/sandbox.conf && systemctl daemon-reload"
+  without=$(score)
+  docker exec "$vm" sh -c "mv /root/sandbox.conf $dropin && systemctl daemon-reload"
+  add_note "systemd-analyze security supervisor.service: ${without:-?} without the sandbox drop-in, ${with:-?} with it (target <= 3.0)"
+}
+
 bench_noop() {
   local small=$MH_BENCH_NOOP_SMALL large=$MH_BENCH_NOOP_LARGE dir="$MH_WORK/noop" vm one_small noop_small
   command -v strace >/dev/null || apt_install strace
@@ -436,6 +452,7 @@ bench_noop() {
   write_vars "$dir" "$dir/keys.csv"
   timed_playbook "noop-$small-first" "$vm" -i "$dir/inventory.yml" -e "@$dir/vars.yml" hauser.multi_hauser.deploy
   settle "$vm" "$small"
+  sandbox_scores "$vm"
   noop_rounds "$small" "$dir" "$vm"
   one_small=$ONE_S noop_small=$NOOP_S
   add_row "one-task play (ping, become)" 0 - "$ONE_S" "median of $MH_BENCH_NOOP_ROUNDS, side by side with the deploy below"

@@ -162,6 +162,43 @@ start_release_server() {
 
 stop_release_server() {
   if [[ -n "${MH_RELEASE_SERVER_PID:-}" ]]; then kill "$MH_RELEASE_SERVER_PID" 2>/dev/null || true; fi
+  if [[ -n "${MH_FAKE_API_PID:-}" ]]; then kill "$MH_FAKE_API_PID" 2>/dev/null || true; fi
+}
+
+# The fake FullStory API (tests/fake_fullstory) on a free loopback port, for as long as the calling
+# shell runs: configs of the scenarios point hauser's ApiURL at MH_FAKE_API_URL.
+start_fake_api() {
+  local port_file log_file="$MH_WORK/fake-api.log"
+  [[ -z ${MH_FAKE_API_URL:-} ]] || return 0
+  port_file=$(mktemp "$MH_WORK/fake-api-port.XXXXXX")
+  python3 "$MH_REPO/tests/fake_fullstory/serve.py" --port 0 --port-file "$port_file" 2>"$log_file" >/dev/null &
+  MH_FAKE_API_PID=$!
+  for _ in $(seq 1 50); do
+    [[ -s "$port_file" ]] && break
+    sleep 0.1
+  done
+  [[ -s "$port_file" ]] || die "the fake FullStory API did not start (log: $log_file)"
+  MH_FAKE_API_URL="http://127.0.0.1:$(tr -d '[:space:]' < "$port_file")"
+  rm -f "$port_file"
+  export MH_FAKE_API_URL
+}
+
+# The collection's previous release, as it was at MH_PREVIOUS_COMMIT (before the layout changed),
+# built and installed into DEST: the scenarios that upgrade a host deployed by it. It needs the
+# checkout's history (a clone, not a shallow one).
+MH_PREVIOUS_COMMIT=6ed11833578d565daa635124a815cc6f527ffd2e
+install_previous_release() {
+  local dest=$1 source build commit
+  commit=$(git -C "$MH_REPO" rev-parse --verify --quiet "$MH_PREVIOUS_COMMIT^{commit}") \
+    || die "commit ${MH_PREVIOUS_COMMIT:0:7} (the previous release) is not in this checkout's history: clone it whole (not --depth)"
+  source=$(mktemp -d "$MH_WORK/previous-source.XXXXXX")
+  build=$(mktemp -d "$MH_WORK/previous-build.XXXXXX")
+  git -C "$MH_REPO" archive "$commit" | tar -x -C "$source"
+  ansible-galaxy collection build --force --output-path "$build" "$source" >/dev/null
+  ansible-galaxy collection install --force --offline -p "$dest" "$build"/hauser-multi_hauser-*.tar.gz >/dev/null
+  rm -rf "$source" "$build"
+  MH_PREVIOUS_COLLECTIONS=$dest
+  export MH_PREVIOUS_COLLECTIONS
 }
 
 # A collections tree holding this collection, for tools that find collections by path

@@ -112,6 +112,8 @@ stage_molecule() {
     [[ -f "$MH_REPO/molecule/$scenario/molecule.yml" ]] || { echo "no molecule scenario '$scenario'" >&2; return 1; }
   done
   install_collection_artifact "$MH_WORK/collections"
+  install_previous_release "$MH_WORK/previous-collections"
+  start_fake_api
   mkdir -p "$MH_WORK/molecule"
   MOLECULE_TABLE=()
   for scenario in "${scenarios[@]}"; do

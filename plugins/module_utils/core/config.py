@@ -83,14 +83,17 @@ def _canonical_key(section, key, where):
     )
 
 
-def _is_time(value):
+def _as_time(value):
+    """A date-time for StartTime (hauser's TOML reader takes a TOML date-time, not a string): a
+    date or time as it is, an RFC 3339 string read as one; None for anything else."""
     if isinstance(value, (datetime.datetime, datetime.date)):
-        return True
-    try:
-        datetime.datetime.strptime(value[:19], "%Y-%m-%dT%H:%M:%S")
-    except (TypeError, ValueError):
-        return False
-    return True
+        return value
+    if isinstance(value, str) and len(value) <= 64:
+        try:
+            return datetime.datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
+        except ValueError:
+            return None
+    return None
 
 
 def _check_value(section, key, value, where):
@@ -110,7 +113,7 @@ def _check_value(section, key, value, where):
         if nanoseconds < 0 and key not in ("ExportDuration", "ExportDelay"):  # those: their own rules below
             raise ConfigError("%s: %s must not be negative" % (where, name))
     elif key in _TIME_KEYS.get(section, ()):
-        if not _is_time(value):
+        if _as_time(value) is None or isinstance(value, str):
             raise ConfigError("%s: %s must be a date-time such as 2026-01-01T00:00:00Z" % (where, name))
     elif section is None and key == HEADER_TABLE:
         if not isinstance(value, (list, tuple)) or not all(
@@ -131,10 +134,13 @@ def check_extra(extra, where="multi_hauser_config_extra"):
             target = checked.setdefault(section, {})
             for sub_key, sub_value in value.items():
                 canonical = _canonical_key(section, str(sub_key), where)
+                sub_value = _as_time(sub_value) or sub_value if canonical in _TIME_KEYS.get(section, ()) else sub_value
                 _check_value(section, canonical, sub_value, where)
                 target[canonical] = sub_value
         else:
             canonical = _canonical_key(None, str(key), where)
+            if canonical in _TIME_KEYS[None]:
+                value = _as_time(value) or value
             if canonical == HEADER_TABLE and isinstance(value, (list, tuple)):
                 value = [dict((_canonical_header_key(part, where), item[part]) for part in item)
                          if isinstance(item, dict) else item for item in value]
