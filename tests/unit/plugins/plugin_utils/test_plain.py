@@ -24,9 +24,9 @@ nothing: null
 def _exact(value):
     """Every value and key all the way down is of a builtin type exactly (no subclass)."""
     if isinstance(value, dict):
-        return type(value) is dict and all(type(key) is str and _exact(item) for key, item in value.items())
+        return value.__class__ is dict and all(key.__class__ is str and _exact(item) for key, item in value.items())
     if isinstance(value, list):
-        return type(value) is list and all(_exact(item) for item in value)
+        return value.__class__ is list and all(_exact(item) for item in value)
     return value is None or type(value) in (str, int, float, bool, datetime.datetime, datetime.date)
 
 

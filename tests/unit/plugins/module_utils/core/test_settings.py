@@ -171,12 +171,12 @@ def test_the_shard_weight_is_a_number_from_0_to_1000():
 DURATION_BOUNDS = {
     "s3_timeout": (["1ns", "5m", "24h"], [("0s", "must be more than 0s"), ("-1s", "must be more than 0s"),
                                           ("24h1ns", "must be from 0(ns|s) to 24h")]),
-    "export_delay_base": (["1h", "24h", "168h"], [("59m59s", "must be from 1h to 168h"),
-                                                   ("168h1s", "must be from 1h to 168h")]),
-    "export_delay_step": (["1s", "10m", "168h"], [("999ms", "must be from 1s to 168h"), ("0s", "must be from 1s to 168h"),
-                                                   ("169h", "must be from 1s to 168h")]),
-    "export_delay_window": (["1s", "24h", "168h"], [("0s", "must be from 1s to 168h"),
-                                                     ("168h1ns", "must be from 1s to 168h")]),
+    "export_delay_base": (["1h", "24h", "168h"], [
+        ("59m59s", "must be from 1h to 168h"), ("168h1s", "must be from 1h to 168h")]),
+    "export_delay_step": (["1s", "10m", "168h"], [
+        ("999ms", "must be from 1s to 168h"), ("0s", "must be from 1s to 168h"), ("169h", "must be from 1s to 168h")]),
+    "export_delay_window": (["1s", "24h", "168h"], [
+        ("0s", "must be from 1s to 168h"), ("168h1ns", "must be from 1s to 168h")]),
     "export_duration": (["15m", "6h", "24h", "1h30m"], [
         ("14m59s", "must be from 15m to 24h"), ("25h", "must be from 15m to 24h"), ("-6h", "must be from 15m to 24h"),
         ("7h", r"must be an even fraction of 24h \(hauser refuses others\)"),
