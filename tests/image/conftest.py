@@ -13,6 +13,7 @@ import json
 import os
 import secrets
 import time
+from collections import Counter
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -112,26 +113,35 @@ def image(build_env, tmp_path_factory):
 
 class Secrets:
     """Every key and credential the session uses contains one random marker, so that a search for
-    the marker finds any of them; each value is also kept, for the record."""
+    the marker finds any of them; each value is also kept, for the record, with its kind (an API
+    key, a credentials file, a secret setting of a build, a run-time secret environment value,
+    the content of a root-only file...): kinds counts them."""
 
     def __init__(self):
         self.marker = "mhitsecret" + secrets.token_hex(8)
         self.values = []
+        self.kinds = Counter()
 
-    def _keep(self, value):
+    def _keep(self, value, kind):
         self.values.append(value)
+        self.kinds[kind] += 1
         return value
 
     def api_key(self, index=0):
         # Realistic punctuation, which the TOML rendering must carry as it is.
-        return self._keep("na1.%s%04d/%s+=%%#" % (self.marker, index, secrets.token_urlsafe(12)))
+        return self._keep("na1.%s%04d/%s+=%%#" % (self.marker, index, secrets.token_urlsafe(12)), "API key")
 
     def credentials_json(self):
         return self._keep(
             '{"type": "service_account", "client_email": "it@example.invalid", '
             '"private_key": "-----BEGIN PRIVATE KEY-----\\n%s%s\\n-----END PRIVATE KEY-----\\n"}\n'
-            % (self.marker, secrets.token_hex(16))
+            % (self.marker, secrets.token_hex(16)), "credentials file"
         )
+
+    def secret(self, kind):
+        """Any other secret value of the session (a password, a token, an environment value): plain
+        characters, valid wherever a value goes (an environment value, a TOML or JSON string)."""
+        return self._keep("%s%s" % (self.marker, secrets.token_hex(8)), kind)
 
 
 @pytest.fixture(scope="session")
@@ -149,19 +159,23 @@ class Containers:
         self.names = []
         self.started = {}
 
-    def run(self, label, keyfile=None, env=None, volumes=(), args=(), image=None):
+    def run(self, label, keyfile=None, env=None, volumes=(), args=(), image=None, entrypoint=None):
         """docker run -d; keyfile (text or bytes) is mounted read-only at /secrets/keys.csv.
+        volumes: (source, target) mounted read-only, or (source, target, options), e.g. "rw".
 
         Return the container's name; started[name] is the monotonic time just before docker run."""
         name = "%s%s-%s" % (CONTAINER_PREFIX, label, secrets.token_hex(3))
         argv = ["run", "--detach", "--name", name, "--network", "none"] + session_labels()
+        if entrypoint is not None:
+            argv += ["--entrypoint", entrypoint]
         if keyfile is not None:
             path = self.tmp_dir / (name + ".csv")
             path.write_bytes(keyfile if isinstance(keyfile, bytes) else keyfile.encode("utf-8"))
             path.chmod(0o644)
             argv += ["--volume", "%s:/secrets/keys.csv:ro" % path]
-        for source, target in volumes:
-            argv += ["--volume", "%s:%s:ro" % (source, target)]
+        for volume in volumes:
+            source, target, options = (tuple(volume) + ("ro",))[:3]
+            argv += ["--volume", "%s:%s:%s" % (source, target, options)]
         for key, value in (env or {}).items():
             argv += ["--env", "%s=%s" % (key, value)]
         self.names.append(name)

@@ -13,6 +13,7 @@ import secrets
 import shutil
 import subprocess
 import sys
+import tarfile
 import time
 from pathlib import Path
 
@@ -110,10 +111,21 @@ def ansible_playbook():
 
 
 def run_build_image(extra_vars, log_path, timeout=BUILD_TIMEOUT):
-    """ansible-playbook hauser.multi_hauser.build_image -e K=V...; return (exit code, output, seconds)."""
+    """ansible-playbook hauser.multi_hauser.build_image -e K=V...; return (exit code, output, seconds).
+    Values that are not strings (a list of orgs, a mapping) go in a JSON file beside log_path,
+    given as -e @FILE, so that they arrive as they are."""
     argv = [ansible_playbook(), "hauser.multi_hauser.build_image"]
+    structured = {}
     for key, value in extra_vars.items():
-        argv += ["-e", "%s=%s" % (key, value)]
+        if isinstance(value, str):
+            argv += ["-e", "%s=%s" % (key, value)]
+        else:
+            structured[key] = value
+    if structured:
+        vars_file = log_path.with_name(log_path.name + ".vars.json")
+        vars_file.write_text(json.dumps(structured))
+        vars_file.chmod(0o600)
+        argv += ["-e", "@%s" % vars_file]
     env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0", PYTHONUNBUFFERED="1")
     start = time.monotonic()
     result = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
@@ -146,6 +158,12 @@ def logs(name):
     result = subprocess.run(["docker", "logs", name], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             text=True, timeout=60, check=False)
     return result.stdout
+
+
+def split_logs(name):
+    """(stdout, stderr) of the container, apart."""
+    result = subprocess.run(["docker", "logs", name], capture_output=True, text=True, timeout=60, check=False)
+    return result.stdout, result.stderr
 
 
 def container_state(name):
@@ -226,7 +244,8 @@ def wait_all_running(name, org_ids, timeout):
 # the few environment variables that matter to hauser. Run as the user hauser: docker exec has no
 # CAP_SYS_PTRACE, so even root could not read another user's /proc/PID/environ.
 _PROCESSES_SCRIPT = r"""
-import json, os, pwd
+import json, os, pwd, sys
+names = ("HOME", "USER", "GOOGLE_APPLICATION_CREDENTIALS") + tuple(sys.argv[1:])
 me = os.getpid()
 out = []
 for pid in os.listdir("/proc"):
@@ -245,20 +264,73 @@ for pid in os.listdir("/proc"):
     except OSError:
         env = {}
     out.append({"pid": int(pid), "argv": argv, "uids": uids,
-                "env": {k: env[k] for k in ("HOME", "USER", "GOOGLE_APPLICATION_CREDENTIALS") if k in env}})
+                "env": {k: env[k] for k in names if k in env}})
 print(json.dumps({"processes": out, "hauser_uid": pwd.getpwnam("hauser").pw_uid}))
 """
 
 
-def processes(name):
-    """({"pid", "argv", "uids", "env"} of every process in the container, the uid of user hauser)."""
-    data = json.loads(docker("exec", "--user", "hauser", name, "python3", "-c", _PROCESSES_SCRIPT).stdout)
+def processes(name, env_names=()):
+    """({"pid", "argv", "uids", "env"} of every process in the container, the uid of user hauser).
+    env holds HOME, USER, GOOGLE_APPLICATION_CREDENTIALS and the variables of env_names."""
+    data = json.loads(docker("exec", "--user", "hauser", name, "python3", "-c", _PROCESSES_SCRIPT,
+                             *env_names).stdout)
     return data["processes"], data["hauser_uid"]
 
 
 def is_hauser_process(process):
     """hauser itself: its binary (/opt/multi-hauser/<version>/hauser) is one of its arguments."""
     return any(arg.rsplit("/", 1)[-1] == "hauser" for arg in process["argv"])
+
+
+# Run as some user in the container: the processes whose /proc/PID/environ that user can read,
+# and those among them whose environment holds the value given (read from stdin, never in argv).
+_ENVIRON_SCRIPT = r"""
+import json, os, sys
+needle = sys.stdin.buffer.read()
+me = os.getpid()
+readable, holding = [], []
+for pid in os.listdir("/proc"):
+    if not pid.isdigit() or int(pid) in (me, os.getppid()):
+        continue
+    try:
+        with open("/proc/%s/environ" % pid, "rb") as f:
+            data = f.read()
+    except OSError:
+        continue
+    readable.append(int(pid))
+    if needle in data:
+        holding.append(int(pid))
+print(json.dumps({"readable": sorted(readable), "holding": sorted(holding)}))
+"""
+
+
+def environ_readers(name, user, value):
+    """({pids whose environment user can read}, {pids among them whose environment holds value})."""
+    data = json.loads(docker("exec", "--interactive", "--user", user, name, "python3", "-c", _ENVIRON_SCRIPT,
+                             input=value).stdout)
+    return set(data["readable"]), set(data["holding"])
+
+
+def export_scan(name, needles, known_path=None):
+    """Every entry of the container's filesystem (docker export: its image and its own changes; not
+    its mounts, nor /proc) whose name, link target or content holds one of needles (bytes), as
+    {needle: {path: (uid, gid, mode)}}; the number of entries read; and the content of the file
+    known_path (to prove that files were read), or None."""
+    hits, count, known = dict((needle, {}) for needle in needles), 0, None
+    with subprocess.Popen(["docker", "export", name], stdout=subprocess.PIPE) as export:
+        with tarfile.open(fileobj=export.stdout, mode="r|") as archive:
+            for entry in archive:
+                count += 1
+                path = "/" + (entry.name[2:] if entry.name.startswith("./") else entry.name).lstrip("/")
+                content = archive.extractfile(entry).read() if entry.isfile() else b""
+                if path == known_path:
+                    known = content
+                for needle in needles:
+                    if needle in entry.name.encode() or needle in (entry.linkname or "").encode() or needle in content:
+                        hits[needle][path] = (entry.uid, entry.gid, entry.mode)
+        export.stdout.read()
+    assert export.returncode == 0, "docker export %s exited %s" % (name, export.returncode)
+    return hits, count, known
 
 
 # Dumps each org's config.toml with its owner and mode, for the check of the rendered files.
@@ -286,3 +358,40 @@ def org_configs(name, base_dir="/var/lib/multi-hauser"):
 def go_minutes(minutes):
     """A whole number of minutes as Go's time.Duration.String() writes it (1450 -> 24h10m0s)."""
     return "%dh%dm0s" % divmod(minutes, 60)
+
+
+# Prints, for each path given, what it is: its kind, owner, mode, and the digest of its content
+# (a file), its sorted entries (a directory) or its target (a link); null for a path that is not
+# there. Links are never followed.
+_STAT_SCRIPT = r"""
+import hashlib, json, os, stat, sys
+out = {}
+for path in sys.argv[1:]:
+    try:
+        info = os.lstat(path)
+    except FileNotFoundError:
+        out[path] = None
+        continue
+    if stat.S_ISREG(info.st_mode):
+        with open(path, "rb") as f:
+            what = hashlib.sha256(f.read()).hexdigest()
+    elif stat.S_ISDIR(info.st_mode):
+        what = sorted(os.listdir(path))
+    elif stat.S_ISLNK(info.st_mode):
+        what = os.readlink(path)
+    else:
+        what = None
+    out[path] = [stat.S_IFMT(info.st_mode), info.st_uid, info.st_gid, stat.S_IMODE(info.st_mode), what]
+print(json.dumps(out))
+"""
+
+
+def path_stats(name, paths, image=None):
+    """{path: [kind, uid, gid, mode, content digest | entries | link target] or None} of paths in the
+    running container name, or (image given) in a new container of that image."""
+    if image is not None:
+        out = docker("run", "--rm", "--network", "none", *session_labels(), "--entrypoint", "python3", image,
+                     "-c", _STAT_SCRIPT, *paths).stdout
+    else:
+        out = docker("exec", name, "python3", "-c", _STAT_SCRIPT, *paths).stdout
+    return json.loads(out)
