@@ -6,10 +6,12 @@ The image's hauser is the stand-in (tests/hauser_standin), which logs
 "hauser stand-in 1.5.1 running: config=... ExportDelay=... token=FsApiToken" once started.
 """
 
+import hashlib
 import json
 import os
 import re
 import secrets
+import stat
 import tarfile
 import time
 import tomllib
@@ -28,6 +30,7 @@ from dockerhelpers import (
     is_hauser_process,
     logs,
     org_configs,
+    path_stats,
     processes,
     run_build_image,
     session_name,
@@ -541,6 +544,247 @@ def test_supervisord_loglevel_from_the_environment(containers, session_secrets):
     wait_for("supervisord DEBG lines in docker logs", lambda: " DEBG " in logs(name), 30)
     wait_running_lines(name, org_ids)
     assert_no_secret(logs(name), session_secrets, "docker logs at debug level")
+
+
+# --- the entrypoint's files: links and foreign files replaced, never followed ----------------------
+
+ROOT_ONLY = "/root-only"  # where a test mounts root's own files, read-write, as targets of planted links
+# In the image: root's files and directories that a link may point at (its own supervisord config's
+# directory, which a hauser-owned copy would hand to hauser).
+IMAGE_TARGETS = ("/etc/shadow", "/root", "/etc/multi-hauser")
+
+
+def need_root():
+    if os.geteuid() != 0:
+        pytest.skip("makes files of uid %d and root-only files on the host: needs root" % HAUSER_UID)
+
+
+def make_dir(path, uid, gid, mode):
+    path.mkdir()
+    os.chown(path, uid, gid)
+    path.chmod(mode)
+    return path
+
+
+def make_file(path, content, uid, gid, mode):
+    path.write_text(content)
+    os.chown(path, uid, gid)
+    path.chmod(mode)
+    return path
+
+
+def make_link(target, path, uid=HAUSER_UID, gid=HAUSER_GID):
+    os.symlink(target, path)
+    os.lchown(path, uid, gid)
+    return path
+
+
+def tree(root):
+    """{path under root: (kind, uid, gid, mode, inode, mtime, content digest | link target)} of root
+    and everything below it, links never followed (the number of links apart: see links())."""
+    found = {}
+
+    def visit(path, relative):
+        info = os.lstat(path)
+        if stat.S_ISLNK(info.st_mode):
+            what = os.readlink(path)
+        elif stat.S_ISREG(info.st_mode):
+            what = hashlib.sha256(Path(path).read_bytes()).hexdigest()
+        else:
+            what = None
+        found[relative] = (stat.S_IFMT(info.st_mode), info.st_uid, info.st_gid, stat.S_IMODE(info.st_mode),
+                           info.st_ino, info.st_mtime_ns, what)
+        if stat.S_ISDIR(info.st_mode):
+            for entry in sorted(os.listdir(path)):
+                visit(os.path.join(path, entry), os.path.join(relative, entry))
+
+    visit(str(root), ".")
+    return found
+
+
+def owner_mode(path):
+    info = os.lstat(path)
+    return stat.S_IFMT(info.st_mode), info.st_uid, info.st_gid, stat.S_IMODE(info.st_mode)
+
+
+DIRECTORY, REGULAR = stat.S_IFDIR, stat.S_IFREG
+
+
+def test_entrypoint_replaces_planted_links_and_takes_the_old_layout_over(containers, session_secrets, tmp_path):
+    """A persistent /var/lib/multi-hauser (and save directory) of an earlier container, where the
+    hauser user replaced every entry it could rename by a link to a root-only file or directory:
+    the org directories of the older layout were hauser's. And what only root could have planted:
+    a link where an org's directory goes, a hard link, a FIFO, a file where a directory goes. The
+    entrypoint replaces each, never following, reading or showing one; takes the old org
+    directories over in place; the targets keep owner, mode and content; every org runs."""
+    need_root()
+    secret = session_secrets.secret("root-only file")
+    root_only = make_dir(tmp_path / "root-only", 0, 0, 0o700)
+    make_file(root_only / "secret.txt", "root only: %s\n" % secret, 0, 0, 0o600)
+    make_file(root_only / "hard.txt", "root only, hard link: %s\n" % secret, 0, 0, 0o600)
+    for directory in ("dir", "dir2"):
+        make_dir(root_only / directory, 0, 0, 0o700)
+        make_file(root_only / directory / "inside.txt", "root only, inside: %s\n" % secret, 0, 0, 0o600)
+    base = make_dir(tmp_path / "base", 0, HAUSER_GID, 0o750)
+    save = make_dir(tmp_path / "save", 0, HAUSER_GID, 0o750)
+
+    org_ids = new_org_ids(4)
+    old_a, old_b, link_c, planted_d = org_ids
+    # The older layout: the org's directory is hauser's, and so may be every entry in it.
+    for org_id in (old_a, old_b):
+        make_dir(base / org_id, HAUSER_UID, HAUSER_GID, 0o750)
+        make_file(base / org_id / "leftover.json", "{}\n", HAUSER_UID, HAUSER_GID, 0o640)
+    make_link(ROOT_ONLY + "/secret.txt", base / old_a / "config.toml")
+    make_link(ROOT_ONLY + "/dir", base / old_a / "tmp")
+    make_link(ROOT_ONLY + "/dir", save / old_a)
+    make_link("/etc/shadow", base / old_b / "config.toml")
+    make_link("/root", base / old_b / "tmp")
+    make_link("/etc/multi-hauser", save / old_b)
+    # What only root could plant in its own directories.
+    make_link(ROOT_ONLY + "/dir2", base / link_c, 0, 0)
+    make_file(save / link_c, "a file where a directory goes: %s\n" % secret, 0, 0, 0o600)
+    make_dir(base / planted_d, 0, HAUSER_GID, 0o750)
+    os.link(root_only / "hard.txt", base / planted_d / "config.toml")
+    os.mkfifo(base / planted_d / "tmp", 0o600)
+    os.chown(base / planted_d / "tmp", HAUSER_UID, HAUSER_GID)
+    make_link(ROOT_ONLY + "/secret.txt", save / planted_d)
+
+    targets_before = tree(root_only)
+    inodes_before = {org_id: os.lstat(base / org_id).st_ino for org_id in (old_a, old_b)}
+    keys = [session_secrets.api_key(index) for index in range(4)]
+    name = containers.run("links", keyfile=keyfile_text(org_ids, keys), volumes=[
+        (base, BASE_DIR, "rw"), (save, SAVE_DIR, "rw"), (root_only, ROOT_ONLY, "rw")])
+    wait_all_running(name, org_ids, timeout=30)
+    found, log = wait_running_lines(name, org_ids)
+    assert_delays(found, org_ids, [DAY_MINUTES + 10 * index for index in range(4)])
+
+    # The targets: unchanged, and nothing of them shown.
+    after = tree(root_only)
+    assert after == targets_before, "the root-only targets changed:\n%s" % "\n".join(
+        "%s: %s -> %s" % (path, targets_before.get(path), after.get(path))
+        for path in sorted(set(after) | set(targets_before)) if after.get(path) != targets_before.get(path))
+    assert os.lstat(root_only / "hard.txt").st_nlink == 1, "the hard link planted as a config.toml was kept"
+    assert_no_secret(log, session_secrets, "docker logs")
+    for text in (ROOT_ONLY, "/etc/shadow", "root only"):
+        assert text not in log, "%r in docker logs:\n%s" % (text, log[-4000:])
+    changed = [line for line in docker("diff", name).stdout.splitlines()
+               if any(line.split(" ", 1)[1] == path or line.split(" ", 1)[1].startswith(path + "/")
+                      for path in IMAGE_TARGETS)]
+    assert not changed, "the image's root-only files changed: %s" % changed
+    assert path_stats(name, IMAGE_TARGETS) == path_stats(None, IMAGE_TARGETS, image=containers.image)
+
+    # The new layout, the older org directories taken over in place (their other files kept).
+    assert owner_mode(base) == owner_mode(save) == (DIRECTORY, 0, HAUSER_GID, 0o750)
+    for org_id, key in zip(org_ids, keys):
+        org_dir = base / org_id
+        assert owner_mode(org_dir) == (DIRECTORY, 0, HAUSER_GID, 0o750), org_id
+        config = org_dir / "config.toml"
+        assert owner_mode(config) == (REGULAR, 0, HAUSER_GID, 0o640), org_id
+        assert os.lstat(config).st_nlink == 1, org_id
+        parsed = tomllib.loads(config.read_text())
+        assert parsed["FsApiToken"] == key and parsed["TmpDir"] == "%s/%s/tmp" % (BASE_DIR, org_id), org_id
+        assert parsed["local"]["SaveDir"] == "%s/%s" % (SAVE_DIR, org_id), org_id
+        assert owner_mode(org_dir / "tmp") == (DIRECTORY, HAUSER_UID, HAUSER_GID, 0o750), org_id
+        assert owner_mode(save / org_id) == (DIRECTORY, HAUSER_UID, HAUSER_GID, 0o750), org_id
+    for org_id in (old_a, old_b):
+        assert os.lstat(base / org_id).st_ino == inodes_before[org_id], "%s: not taken over in place" % org_id
+        assert (base / org_id / "leftover.json").read_text() == "{}\n", org_id
+    programs = ["%s/%s%s.conf" % (PROGRAM_DIR, PROGRAM_PREFIX, org_id) for org_id in org_ids]
+    for path, info in path_stats(name, programs).items():
+        assert info is not None and info[:4] == [REGULAR, 0, 0, 0o600], (path, info)
+
+
+def _refused_on_path(name, expected, session_secrets, untouched):
+    """The container exited with 2 before supervisord started, its message naming the path (each
+    expected text), with no traceback and no secret; and each (directory, tree before) untouched."""
+    state = wait_exited_or_started(name)
+    log = logs(name)
+    assert state["Status"] == "exited" and state["ExitCode"] == 2, "%s; log:\n%s" % (state["Status"], log[-4000:])
+    messages = [line for line in log.splitlines() if line.startswith("multi-hauser: ")]
+    for text in expected:
+        assert any(text in line for line in messages), "%r not in the messages %r" % (text, messages)
+    for sign_of_start in (STANDIN_RUNNING, "spawned:", "supervisord started", "starting supervisord", "Traceback"):
+        assert sign_of_start not in log, "%r in the log of a refused start:\n%s" % (sign_of_start, log)
+    assert_no_secret(log, session_secrets, "the log of %s" % name)
+    for directory, before in untouched:
+        assert tree(directory) == before, "%s changed" % directory
+
+
+UNTRUSTED = "is not owned by root, or others may write in it: root will not manage files under it"
+# id: (where the directory is mounted, its owner, group and mode, what it holds, the settings,
+#      the path the message names)
+UNSAFE_DIRS = {
+    "base-dir-owned-by-hauser": (BASE_DIR, HAUSER_UID, HAUSER_GID, 0o750, (), {}, BASE_DIR),
+    "base-dir-writable-by-its-group": (BASE_DIR, 0, HAUSER_GID, 0o770, (), {}, BASE_DIR),
+    "base-dir-writable-by-others": (BASE_DIR, 0, 0, 0o757, (), {}, BASE_DIR),
+    "save-dir-owned-by-hauser": (SAVE_DIR, HAUSER_UID, HAUSER_GID, 0o750, (), {}, SAVE_DIR),
+    # root's save directory, in a directory that hauser owns (and may rename its entries)
+    "save-dir-below-a-dir-of-hauser": (SAVE_DIR, HAUSER_UID, HAUSER_GID, 0o750, ("exports",),
+                                       {"MULTI_HAUSER_LOCAL_SAVE_DIR": SAVE_DIR + "/exports"}, SAVE_DIR),
+    "program-dir-owned-by-hauser": (PROGRAM_DIR, HAUSER_UID, HAUSER_GID, 0o755, (), {}, PROGRAM_DIR),
+}
+
+
+@pytest.mark.parametrize("case", list(UNSAFE_DIRS), ids=list(UNSAFE_DIRS))
+def test_deployment_directory_others_may_change_stops_the_container(containers, session_secrets, tmp_path, case):
+    need_root()
+    target, uid, gid, mode, inside, env, named = UNSAFE_DIRS[case]
+    mounted = make_dir(tmp_path / "mounted", uid, gid, mode)
+    for entry in inside:
+        make_dir(mounted / entry, 0, HAUSER_GID, 0o750)
+    before = tree(mounted)
+    name, _org_ids, _keys = start_orgs(containers, session_secrets, 2, "unsafe-" + case[:20], env=env,
+                                       volumes=[(mounted, target, "rw")])
+    _refused_on_path(name, ["%s (on the way to " % named, UNTRUSTED], session_secrets, [(mounted, before)])
+
+
+# id: (where the directory is mounted, its owner, group and mode, the entry planted in it from the
+#      org ids (a directory), the path of the entry in the container)
+PLANTED_DIRS = {
+    "config-of-an-old-org-dir": (BASE_DIR, 0, HAUSER_GID, 0o750, lambda o: "%s/config.toml" % o,
+                                 lambda o: "%s/%s/config.toml" % (BASE_DIR, o)),
+    "program-file": (PROGRAM_DIR, 0, 0, 0o755, lambda o: "%s%s.conf" % (PROGRAM_PREFIX, o),
+                     lambda o: "%s/%s%s.conf" % (PROGRAM_DIR, PROGRAM_PREFIX, o)),
+    "group-file": (PROGRAM_DIR, 0, 0, 0o755, lambda o: "orgs.group.conf", lambda o: PROGRAM_DIR + "/orgs.group.conf"),
+}
+
+
+@pytest.mark.parametrize("case", list(PLANTED_DIRS), ids=list(PLANTED_DIRS))
+def test_directory_where_a_file_of_ours_goes_stops_the_container(containers, session_secrets, tmp_path, case):
+    need_root()
+    target, uid, gid, mode, entry, named = PLANTED_DIRS[case]
+    org_ids = new_org_ids(2)
+    mounted = make_dir(tmp_path / "mounted", uid, gid, mode)
+    planted = mounted / entry(org_ids[0])
+    if planted.parent != mounted:  # an org directory of the older layout, hauser's
+        make_dir(planted.parent, HAUSER_UID, HAUSER_GID, 0o750)
+    make_dir(planted, HAUSER_UID, HAUSER_GID, 0o750)
+    make_file(planted / "inside.txt", "planted: %s\n" % session_secrets.secret("planted file"),
+              HAUSER_UID, HAUSER_GID, 0o640)
+    before = tree(planted)
+    keys = [session_secrets.api_key(index) for index in range(2)]
+    name = containers.run("planted-" + case[:20], keyfile=keyfile_text(org_ids, keys),
+                          volumes=[(mounted, target, "rw")])
+    _refused_on_path(name, ["%s is a directory, where a file of ours should be" % named(org_ids[0])],
+                     session_secrets, [(planted, before)])
+    assert "planted" not in logs(name)
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "MULTI_HAUSER_LOCAL_SAVE_DIR=/var/lib/multi-hauser (the base directory) is accepted: each org's save "
+    "directory is then its org directory, which the entrypoint makes hauser:hauser 0750 (around root's "
+    "config.toml), the older layout the hardening ends"))
+def test_save_dir_cannot_hand_the_org_directory_to_hauser(containers, session_secrets):
+    name, org_ids, _keys = start_orgs(containers, session_secrets, 1, "savebase",
+                                      env={"MULTI_HAUSER_LOCAL_SAVE_DIR": BASE_DIR})
+    state = wait_exited_or_started(name)
+    if state["Status"] == "exited":  # refused: fine, if it says why
+        assert state["ExitCode"] == 2 and "MULTI_HAUSER_LOCAL_SAVE_DIR" in logs(name), logs(name)
+        return
+    wait_all_running(name, org_ids, timeout=30)
+    org_dir = "%s/%s" % (BASE_DIR, org_ids[0])
+    info = path_stats(name, [org_dir])[org_dir]
+    assert info[:4] == [DIRECTORY, 0, HAUSER_GID, 0o750], "the org directory is %r" % (info[:4],)
 
 
 # --- builds that must fail, and leave nothing behind ----------------------------------------------
