@@ -26,6 +26,8 @@ from dockerhelpers import (
     STANDIN_RUNNING,
     container_state,
     docker,
+    environ_readers,
+    export_scan,
     go_minutes,
     is_hauser_process,
     logs,
@@ -34,6 +36,8 @@ from dockerhelpers import (
     processes,
     run_build_image,
     session_name,
+    split_logs,
+    supervisor_status,
     wait_all_running,
     wait_for,
 )
@@ -787,6 +791,92 @@ def test_save_dir_cannot_hand_the_org_directory_to_hauser(containers, session_se
     assert info[:4] == [DIRECTORY, 0, HAUSER_GID, 0o750], "the org directory is %r" % (info[:4],)
 
 
+# --- one container for several checks: a key file with a CSV header, secrets given at run time ----
+
+HEADER_NOTE = "multi-hauser: %s line 1 names the columns (a CSV header): skipped" % KEYFILE
+# Secrets come when the container runs, as environment variables that supervisord passes to every
+# hauser: one a hauser reads itself, one a setting of the image (MULTI_HAUSER_REDSHIFT_PASSWORD,
+# unused by the local provider, but in the environment all the same).
+RUN_TIME_SECRETS = ("AWS_SECRET_ACCESS_KEY", "MULTI_HAUSER_REDSHIFT_PASSWORD")
+
+
+@pytest.fixture(scope="module")
+def shared_run(module_containers, session_secrets):
+    """A container of 3 orgs from a key file whose first line is a CSV header, given the secrets of
+    RUN_TIME_SECRETS with docker run -e."""
+    org_ids = new_org_ids(3)
+    keys = [session_secrets.api_key(index) for index in range(3)]
+    environment = dict((variable, session_secrets.secret("run-time secret environment"))
+                       for variable in RUN_TIME_SECRETS)
+    text = "org_id,api_key\n" + "".join("%s,%s\n" % pair for pair in zip(org_ids, keys))
+    name = module_containers.run("shared", keyfile=text, env=environment)
+    wait_all_running(name, org_ids, timeout=30)
+    return {"name": name, "org_ids": org_ids, "keys": keys, "environment": environment}
+
+
+# A spreadsheet's export: a byte order mark, quoted column names, CRLF line ends.
+HEADER_STYLES = {"plain": None, "spreadsheet": '\ufeff"org_id","api_key"\r\n'}
+
+
+@pytest.mark.parametrize("style", list(HEADER_STYLES))
+def test_csv_header_line_is_skipped_with_a_note(request, containers, session_secrets, style):
+    if HEADER_STYLES[style] is None:
+        run = request.getfixturevalue("shared_run")
+        name, org_ids = run["name"], run["org_ids"]
+    else:
+        org_ids = new_org_ids(2)
+        keys = [session_secrets.api_key(index) for index in range(2)]
+        name = containers.run("header-" + style, keyfile=HEADER_STYLES[style] + "".join(
+            "%s,%s\r\n" % pair for pair in zip(org_ids, keys)))
+        wait_all_running(name, org_ids, timeout=30)
+    stdout, stderr = split_logs(name)
+    assert HEADER_NOTE in stdout.splitlines(), "no note of the header on stdout:\n%s" % stdout[-3000:]
+    assert HEADER_NOTE not in stderr
+    assert "multi-hauser: %d org(s) from %s; starting supervisord" % (len(org_ids), KEYFILE) in stdout
+    # The header is no org: exactly the key file's orgs run, staggered from the first.
+    programs = set(program for program in supervisor_status(name) if program.startswith(PROGRAM_PREFIX))
+    assert programs == set(PROGRAM_PREFIX + org_id for org_id in org_ids), programs
+    found = wait_running_lines(name, org_ids)[0]
+    assert_delays(found, org_ids, [DAY_MINUTES + 10 * index for index in range(len(org_ids))])
+
+
+# The entrypoint, which the image holds as it is: reading it proves that a scan read files.
+IMAGE_ENTRYPOINT = "/usr/local/lib/multi-hauser/entrypoint.py"
+NOBODY = "65534:65534"
+
+
+def test_run_time_secret_environment_reaches_every_hauser_and_nothing_else(shared_run, session_secrets):
+    name, environment = shared_run["name"], shared_run["environment"]
+    procs, hauser_uid = processes(name, env_names=RUN_TIME_SECRETS)
+    hausers = [proc for proc in procs if is_hauser_process(proc)]
+    assert len(hausers) == len(shared_run["org_ids"]), [proc["argv"] for proc in hausers]
+    for proc in hausers:
+        for variable, value in environment.items():
+            assert proc["env"].get(variable) == value, "%s did not reach hauser %s exactly" % (variable, proc["pid"])
+    hauser_pids = set(proc["pid"] for proc in procs if proc["uids"][0] == hauser_uid)
+
+    log = logs(name)
+    assert_no_secret(log, session_secrets, "docker logs")
+    for variable, value in environment.items():
+        assert value not in log, "%s in docker logs" % variable
+        # Whose environment others (nobody) and hauser can read: none, and hauser's own processes.
+        readable, holding = environ_readers(name, NOBODY, value)
+        assert not holding, "%s readable by uid 65534 in /proc/%s/environ" % (variable, sorted(holding))
+        readable, holding = environ_readers(name, "hauser", value)
+        assert holding and holding <= hauser_pids, (variable, sorted(holding), sorted(hauser_pids))
+    # No file of the container's filesystem holds one (the program files hold no run-time value),
+    # unless only root may read it.
+    started = time.monotonic()
+    hits, count, known = export_scan(name, [value.encode() for value in environment.values()], IMAGE_ENTRYPOINT)
+    FIGURES["docker export + scan of a container (s)"] = "%.1f" % (time.monotonic() - started)
+    assert known == KNOWN_IMAGE_FILE.read_bytes() and count > 1000, "the scan read nothing (%d entries)" % count
+    for found in hits.values():
+        shown = dict((path, (uid, gid, oct(mode))) for path, (uid, gid, mode) in found.items()
+                     if uid != 0 or mode & 0o077)
+        assert not shown, "a run-time secret in files that uid %d or others may read: %s" % (HAUSER_UID, shown)
+    FIGURES["files holding a run-time secret (root-only)"] = sum(len(found) for found in hits.values())
+
+
 # --- builds that must fail, and leave nothing behind ----------------------------------------------
 
 _BUILDER_NAME = re.compile(r"multi-hauser-builder-[a-z0-9]{8}")
@@ -840,6 +930,61 @@ def test_build_refuses_keys_and_credentials(image, build_env, tmp_path, session_
     assert_no_secret(output, session_secrets, "the build's output")
 
 
+REFUSED_IN_IMAGE = "An image must hold no key and no credential: with multi_hauser_mode=image, leave %s empty"
+LOOKS_SECRET = "multi_hauser_environment: %s look like secrets"
+# id: (extra variables from the session's secrets (s), the text the refusal must hold). Each is
+# given alone; structured values arrive as they are (-e @file).
+BUILD_SECRETS = {
+    "orgs": (lambda s: {"multi_hauser_orgs": [{"org_id": org_id, "api_key": s.api_key(index)}
+                                              for index, org_id in enumerate(new_org_ids(2))]},
+             REFUSED_IN_IMAGE % "multi_hauser_orgs"),
+    "redshift-password": (lambda s: {"multi_hauser_redshift_password": s.secret("build: Redshift password")},
+                          REFUSED_IN_IMAGE % "multi_hauser_redshift_password"),
+    "redshift-credentials": (lambda s: {"multi_hauser_redshift_credentials": "aws_access_key_id=AKIAEXAMPLE;"
+                                        "aws_secret_access_key=" + s.secret("build: Redshift credentials")},
+                             REFUSED_IN_IMAGE % "multi_hauser_redshift_credentials"),
+    "secret-environment": (lambda s: {"multi_hauser_secret_environment": {
+        "AWS_SECRET_ACCESS_KEY": s.secret("build: secret environment")}},
+        REFUSED_IN_IMAGE % "multi_hauser_secret_environment"),
+    "config-extra-fsapitoken": (lambda s: {"multi_hauser_config_extra": {"FsApiToken": s.api_key()}},
+                                REFUSED_IN_IMAGE % "multi_hauser_config_extra"),
+    "config-extra-redshift-password": (lambda s: {"multi_hauser_config_extra": {
+        "redshift": {"Password": s.secret("build: config_extra")}}}, REFUSED_IN_IMAGE % "multi_hauser_config_extra"),
+    "config-extra-redshift-credentials": (lambda s: {"multi_hauser_config_extra": {
+        "redshift": {"Credentials": s.secret("build: config_extra")}}}, REFUSED_IN_IMAGE % "multi_hauser_config_extra"),
+    "config-extra-header-value": (lambda s: {"multi_hauser_config_extra": {"AdditionalHttpHeader": [
+        {"Key": "Authorization", "Value": "Bearer " + s.secret("build: config_extra")}]}},
+        REFUSED_IN_IMAGE % "multi_hauser_config_extra"),
+    # hauser matches its keys in any case: so does the refusal.
+    "config-extra-other-spellings": (lambda s: {"multi_hauser_config_extra": {
+        "REDSHIFT": {"password": s.secret("build: config_extra")},
+        "additionalhttpheader": [{"key": "X-Token", "value": s.secret("build: config_extra")}]}},
+        REFUSED_IN_IMAGE % "multi_hauser_config_extra"),
+    # Secrets belong in multi_hauser_secret_environment, which the build refuses.
+    "environment-secret-name": (lambda s: {"multi_hauser_environment": {"FS_API_TOKEN": s.secret("build: environment")}},
+                                LOOKS_SECRET % "FS_API_TOKEN"),
+    "environment-url-with-password": (lambda s: {"multi_hauser_environment": {
+        "HTTPS_PROXY": "http://proxy-user:%s@proxy.invalid:3128" % s.secret("build: environment")}},
+        LOOKS_SECRET % "HTTPS_PROXY"),
+}
+
+
+@pytest.mark.parametrize("case", list(BUILD_SECRETS), ids=list(BUILD_SECRETS))
+def test_build_refuses_every_secret(image, build_env, tmp_path, session_secrets, case):
+    make, expected = BUILD_SECRETS[case]
+    known = len(session_secrets.values)
+    extra_vars = make(session_secrets)
+    given = session_secrets.values[known:]
+    assert given, "the case uses no secret of the session"
+    started = time.monotonic()
+    output = failed_build(image, build_env, tmp_path, extra_vars)
+    FIGURES["refused build (s)"] = "%.1f" % (time.monotonic() - started)
+    assert expected in output, output[-4000:]
+    assert_no_secret(output, session_secrets, "the build's output")
+    for value in given:
+        assert value not in output
+
+
 def test_failed_download_leaves_no_builder(image, build_env, tmp_path):
     output = failed_build(image, build_env, tmp_path, {"multi_hauser_download_url": "http://127.0.0.1:9/"})
     assert "Download the release's checksums" in output, output[-4000:]
@@ -884,9 +1029,15 @@ def scan_saved_image(path, needle):
 
 
 def test_no_key_or_credential_in_the_image(image, session_secrets, tmp_path):
+    """Every secret of the session holds its marker: the API keys and credentials, the secrets of
+    the refused builds, the values given at run time (secret environment, bad settings), the
+    content of the root-only files that links pointed at. So one search for the marker is a search
+    for each of them, whole, in the image's every layer, its history and its configuration."""
     marker = session_secrets.marker.encode()
     assert session_secrets.values, "no key or credential was used in this session"
     assert all(session_secrets.marker in value for value in session_secrets.values)
+    FIGURES["secrets of the session searched for"] = ", ".join(
+        "%d %s" % (count, kind) for kind, count in sorted(session_secrets.kinds.items()))
 
     archive = tmp_path / "image.tar"
     started = time.monotonic()
