@@ -1,6 +1,8 @@
 """The multi-hauser container image, built by the collection's build_image playbook (conftest.py):
-its configuration, its entrypoint with good and bad key files, settings overridden at run time,
-docker stop, and the absence of any key or credential in the image or in a build.
+its configuration, its entrypoint with good and bad key files, settings overridden at run time
+(and bad ones refused), the files it writes (links and foreign files planted in their place
+replaced, never followed), docker stop, secrets given at run time, and the absence of any key
+or credential in the image or in a build (which refuses every secret setting).
 
 The image's hauser is the stand-in (tests/hauser_standin), which logs
 "hauser stand-in 1.5.1 running: config=... ExportDelay=... token=FsApiToken" once started.
