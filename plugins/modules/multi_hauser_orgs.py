@@ -174,6 +174,7 @@ from ansible_collections.hauser.multi_hauser.plugins.module_utils.core.superviso
     ACTIVE_STATES,
     FAULT_ALREADY_ADDED,
     FAULT_ALREADY_STARTED,
+    FAULT_SPAWN_ERROR,
     FAULT_NOT_RUNNING,
     SUPERVISOR_ARGUMENT_SPEC,
     Supervisor,
@@ -290,7 +291,10 @@ class Apply(object):
         calls = ([("removeProcessGroup", (group,)) for group in groups_removed + groups_changed]
                  + [("addProcessGroup", (group,)) for group in groups_changed + groups_added]
                  + [("startProcess", (namespec(group), False)) for group in to_start])
-        failed = _failures(calls, self._multicall(supervisor, calls), FAULT_ALREADY_ADDED, FAULT_ALREADY_STARTED)
+        # A program that failed to spawn is retried by supervisord until it gives up (FATAL), which
+        # wait_started reports with the reason and the program's log.
+        failed = _failures(calls, self._multicall(supervisor, calls),
+                           FAULT_ALREADY_ADDED, FAULT_ALREADY_STARTED, FAULT_SPAWN_ERROR)
         # One program that cannot start must not hide how the others fare: wait for them first.
         problems = ["supervisord could not %s %s: %s" % (method, group, why)
                     for group, (method, why) in sorted(failed.items())]

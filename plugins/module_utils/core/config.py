@@ -120,7 +120,7 @@ def _check_value(section, key, value, where):
                 isinstance(item, dict) and sorted(item) == ["Key", "Value"]
                 and all(isinstance(part, str) for part in item.values()) for item in value):
             raise ConfigError("%s: %s must be a list of {Key, Value} strings" % (where, name))
-    elif isinstance(value, bool) or not isinstance(value, (str, int)):
+    elif not isinstance(value, str):  # hauser's TOML reader takes no number for a string
         raise ConfigError("%s: %s must be a string" % (where, name))
 
 

@@ -166,11 +166,11 @@ def _key_file_entries(text, source, problems, notes):
     to notes what is skipped (a header line)."""
     first = True
     for number, line in enumerate(text.split("\n"), 1):
+        if line.endswith("\r"):
+            line = line[:-1]
         if len(line) > LINE_MAX_LENGTH:
             problems.append(([number], "%s line %d: longer than %d characters" % (source, number, LINE_MAX_LENGTH)))
             continue
-        if line.endswith("\r"):
-            line = line[:-1]
         if "\r" in line:
             problems.append(([number], "%s line %d: carriage return without line feed (character %d); "
                                        "use LF or CRLF line endings" % (source, number, line.index("\r") + 1)))

@@ -26,8 +26,9 @@ SECRET_SETTINGS = ("redshift_password", "redshift_credentials", "secret_environm
 SECRET_FILE_SETTINGS = ("gcp_credentials_file",)
 # hauser config keys whose values are secret, in whatever section.
 SECRET_CONFIG_KEYS = ("FsApiToken", "Password", "Credentials")
-# And in each table of this array, this key's value (an HTTP header may carry a token).
-SECRET_TABLE_KEYS = {"AdditionalHttpHeader": ("Value",)}
+# And in each table of this array, this key's value (an HTTP header may carry a token). hauser
+# matches names whatever their case: so does the masking.
+SECRET_TABLE_KEYS = {"additionalhttpheader": ("Value",)}
 # What an image build refuses: the orgs (they hold the keys), every secret setting and file, and
 # secret config keys in config_extra; they come when the container runs.
 IMAGE_REFUSED = ("keyfile", "orgs") + SECRET_FILE_SETTINGS + SECRET_SETTINGS
@@ -54,11 +55,11 @@ def _config_extra_secrets(extra):
                           if str(name).lower() in [secret.lower() for secret in SECRET_CONFIG_KEYS])
         elif str(key).lower() in [secret.lower() for secret in SECRET_CONFIG_KEYS]:
             values.append(str(value))
-        elif str(key) in SECRET_TABLE_KEYS and isinstance(value, (list, tuple)):
+        elif str(key).lower() in SECRET_TABLE_KEYS and isinstance(value, (list, tuple)):
             for item in value:
                 if isinstance(item, dict):
-                    values.extend(str(part) for name, part in item.items()
-                                  if str(name).lower() in [secret.lower() for secret in SECRET_TABLE_KEYS[str(key)]])
+                    values.extend(str(part) for name, part in item.items() if str(name).lower()
+                                  in [secret.lower() for secret in SECRET_TABLE_KEYS[str(key).lower()]])
     return values
 
 
@@ -106,7 +107,7 @@ def mask_config(text):
     for line in text.split("\n"):
         header = _TABLE_HEADER.match(line)
         if header:
-            table_keys = SECRET_TABLE_KEYS.get(header.group(2), ())
+            table_keys = SECRET_TABLE_KEYS.get(header.group(2).lower(), ())
         elif _SECTION_HEADER.match(line):
             table_keys = ()
         line = _KEY_LINE.sub(lambda match: match.group(1) + '"%s"' % MASK, line)

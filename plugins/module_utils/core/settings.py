@@ -89,7 +89,7 @@ class Text(_Kind):
 
     def convert(self, value, name):
         text = _text(value, name, self._refuse, self.max_length)
-        if self.pattern is not None and not self.pattern.match(text):
+        if self.pattern is not None and not self.pattern.fullmatch(text):
             self._refuse(name, self.described)
         return text
 
@@ -97,7 +97,7 @@ class Text(_Kind):
 class Path(Text):
     """An absolute path (or empty, when optional), normalized, never / itself."""
 
-    expected = "an absolute path"
+    expected = "an absolute path without blanks"
 
     def __init__(self, optional=False):
         Text.__init__(self)
@@ -107,10 +107,12 @@ class Path(Text):
         text = Text.convert(self, value, name)
         if not text and self.optional:
             return text
-        if not text.startswith("/") or posixpath.normpath(text) in ("/", "//") or "\n" in text \
-                or ".." in text.split("/"):
-            self._refuse(name)
-        return posixpath.normpath(text)
+        # Not / itself, no .., and no blank or control character: paths go unquoted into program
+        # files (command=, directory=) and systemd's ReadWritePaths=.
+        if not text.startswith("/") or posixpath.normpath(text) in ("/", "//") or ".." in text.split("/") \
+                or re.search(r"[\s\x00-\x1f\x7f]", text):
+            self._refuse(name, self.expected)
+        return "/" + posixpath.normpath(text).lstrip("/")
 
 
 class Choice(Text):
@@ -252,9 +254,13 @@ class Dictionary(_Kind):
 
 
 class TextList(_Kind):
-    """A list of strings; from a string, a JSON array or names separated by commas."""
+    """A list of strings (each of the kind item, when given); from a string, a JSON array or
+    names separated by commas."""
 
     expected = "a list of strings"
+
+    def __init__(self, item=None):
+        self.item = item
 
     def convert(self, value, name):
         if isinstance(value, str):
@@ -269,7 +275,9 @@ class TextList(_Kind):
         if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Sequence) or len(value) > MAX_ENTRIES \
                 or not all(isinstance(item, str) for item in value):
             self._refuse(name)
-        return [_text(item, name, self._refuse) for item in value]
+        if self.item is not None:
+            return [self.item.convert(item, "%s[%d]" % (name, index)) for index, item in enumerate(value)]
+        return [_text(item, "%s[%d]" % (name, index), self._refuse) for index, item in enumerate(value)]
 
 
 # The environment of every hauser process. supervisord reads its environment= line through an
@@ -377,7 +385,7 @@ SETTINGS = {
     "start_timeout": Integer(0, 3600),
     "apt_cache_valid_time": Integer(0, 10 * 366 * 86400),
     "supervisor_sandbox": Boolean(),
-    "supervisor_read_write_paths": TextList(),
+    "supervisor_read_write_paths": TextList(Path()),
     "supervisor_restart": Boolean(),
 }
 

@@ -29,6 +29,7 @@ except ImportError:  # Python 2 targets have neither; the modules say so
 # supervisord's fault codes (supervisor/xmlrpc.py) that the modules treat as "already so".
 FAULT_NOT_RUNNING = 70
 FAULT_ALREADY_STARTED = 60
+FAULT_SPAWN_ERROR = 50
 FAULT_ALREADY_ADDED = 90
 
 # The modules' options that say how to reach supervisord (documented in doc_fragments/supervisor.py).
@@ -120,7 +121,7 @@ class Supervisor(object):
             raise SupervisorError("talking to supervisord needs Python 3 on the host")
         url, username, password = server_settings(config_path)
         # As messages name it: a user and password in the URL are not shown.
-        self.url = re.sub(r"^([a-z]+://)[^/@]*@", r"\1", url)
+        self.url = re.sub(r"^([a-z]+://)[^/]*@", r"\1", url)
         self.config_path = config_path
         if url.startswith("unix://"):
             transport = _Transport(url[len("unix://"):], timeout, username, password)

@@ -230,8 +230,6 @@ def test_values_documented_to_break_hauser_are_refused(setting, message):
     assert str(caught.value) == message
 
 
-@pytest.mark.xfail(strict=True, reason="check_extra takes a number for a key that hauser reads as a string: it is "
-                                       "written as a TOML integer, which hauser's TOML decoder refuses at start")
 @pytest.mark.parametrize("extra", [{"redshift": {"Port": 5440}}, {"SegmentId": 7}])
 def test_a_number_for_a_string_key_is_refused_or_written_as_a_string(extra):
     try:

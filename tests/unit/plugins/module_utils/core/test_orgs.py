@@ -400,8 +400,6 @@ def test_a_line_longer_than_1024_characters_is_refused_by_its_number_alone():
     assert parse_keyfile("# %s\no-1,%s" % ("c" * 1022, KEY)) == _orgs(("o-1", KEY, 2))  # 1024: taken
 
 
-@pytest.mark.xfail(strict=True, reason="the length of a line is taken before its CR is cut off: a line of 1024 "
-                                       "characters is taken with LF and refused with CRLF")
 def test_a_line_of_1024_characters_is_taken_whatever_its_line_ending():
     assert parse_keyfile("# %s\r\no-1,%s\r\n" % ("c" * 1022, KEY)) == _orgs(("o-1", KEY, 2))
 

@@ -116,9 +116,6 @@ def test_the_secret_settings_and_config_keys():
     assert set(SECRET_SETTINGS) | {"keyfile", "orgs", "gcp_credentials_file"} == set(IMAGE_REFUSED)
 
 
-@pytest.mark.xfail(strict=True, reason="the role's argument spec marks multi_hauser_redshift_password and "
-                                       "multi_hauser_secret_environment no_log, not multi_hauser_redshift_credentials, "
-                                       "which SECRET_SETTINGS holds secret")
 def test_the_role_marks_every_secret_setting_no_log():
     options = yaml.safe_load((ROLE / "meta" / "argument_specs.yml").read_text())["argument_specs"]["main"]["options"]
     assert sorted(name for name, option in options.items() if option.get("no_log")) == \
@@ -210,10 +207,6 @@ def test_a_written_config_with_headers_is_masked_whole():
                                      "redshift": {"Password": MASK, "Credentials": MASK}}
 
 
-@pytest.mark.xfail(strict=True, reason="mask_config and config_secrets match the [[AdditionalHttpHeader]] table's "
-                                       "name case-sensitively, while hauser (and the masking of keys) matches "
-                                       "names whatever their case: a header value under [[additionalhttpheader]] "
-                                       "shows in diffs and status lines")
 def test_header_values_are_masked_whatever_the_case_of_their_table():
     text = '[[additionalhttpheader]]\nKey = "Authorization"\nValue = "Bearer hdr-secret-3"\n'
     assert "hdr-secret-3" not in mask_config(text)

@@ -243,8 +243,6 @@ def test_a_user_and_password_in_the_url_of_a_supervisord_that_refuses_them_never
                                  "[supervisorctl] section of %s" % (port, supervisord.config))
 
 
-@pytest.mark.xfail(strict=True, reason="the user and password are cut from the URL up to its first @: of a password "
-                                       "holding an @, what follows it shows in every message")
 def test_a_password_holding_an_at_sign_never_shows(tmp_path):
     path = _config(tmp_path, "[supervisorctl]\nserverurl = http://admin:pa@Sekr1t-pw@127.0.0.1:9\n")
     with pytest.raises(SupervisorError) as caught:
