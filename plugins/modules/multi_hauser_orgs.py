@@ -167,7 +167,7 @@ import os
 import pwd
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.hauser.multi_hauser.plugins.module_utils.core.files import OrgFiles, describe
+from ansible_collections.hauser.multi_hauser.plugins.module_utils.core.files import OrgFiles, describe, sync_all
 from ansible_collections.hauser.multi_hauser.plugins.module_utils.core.layout import PROGRAM_DIR, Layout
 from ansible_collections.hauser.multi_hauser.plugins.module_utils.core.secrets import mask_values
 from ansible_collections.hauser.multi_hauser.plugins.module_utils.core.supervisor import (
@@ -224,8 +224,7 @@ def sync_files(files, existing, records, keep, restart_all):
     which writes nothing and keeps the orgs of keep."""
     changes = Changes()
     wanted = set(keep) if records is None else set(record["org_id"] for record in records)
-    for record in records or ():
-        change = files.sync(record, record["org_id"] in existing)
+    for change in sync_all(files, existing, records or ()):
         if change.new:
             changes.added.append(change.org_id)
         elif change.program_changed:

@@ -13,6 +13,7 @@ __metaclass__ = type
 import datetime
 import json
 import math
+import re
 
 from ansible_collections.hauser.multi_hauser.plugins.module_utils.core.durations import (
     HOUR,
@@ -73,14 +74,41 @@ def check_table_names(orgs, source):
         seen[suffix.lower()] = org["line"]
 
 
+MAX_STRING = 4096  # characters in one string of a config (as settings.MAX_TEXT)
+
+# A key that could be a config key is named in a refusal; anything else may be a value pasted in
+# the wrong place, and is not shown.
+_KEY_LIKE = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,63}")
+# Keys this collection sets for each org, never from multi_hauser_config_extra.
+_PER_ORG_KEYS = {"FsApiToken": "each org's key comes from the key file"}
+
+
 def _canonical_key(section, key, where):
+    place = "[%s] " % section if section else ""
+    _check_text(key, where, "a key")
     for known in KNOWN_KEYS.get(section, ()):
         if known.lower() == key.lower():
+            if section is None and known in _PER_ORG_KEYS:
+                raise ConfigError("%s: %s cannot be set here (%s)" % (where, known, _PER_ORG_KEYS[known]))
             return known
-    place = "[%s] " % section if section else ""
+    shown = key if _KEY_LIKE.fullmatch(key) else "a key (not shown)"
     raise ConfigError(
-        "%s: %s%s is not a hauser 1.5.1 config key (hauser would silently ignore it)" % (where, place, key)
+        "%s: %s%s is not a hauser 1.5.1 config key (hauser would silently ignore it)" % (where, place, shown)
     )
+
+
+def _check_text(value, where, what):
+    """Strings go into config.toml: valid UTF-8, no NUL, bounded (never shown)."""
+    if not isinstance(value, str):
+        return
+    if len(value) > MAX_STRING:
+        raise ConfigError("%s: %s is longer than %d characters" % (where, what, MAX_STRING))
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ConfigError("%s is not valid: not valid UTF-8 (in %s)" % (where, what)) from None
+    if "\x00" in value:
+        raise ConfigError("%s is not valid: a NUL character (in %s)" % (where, what))
 
 
 def _as_time(value):
@@ -99,6 +127,9 @@ def _as_time(value):
 def _check_value(section, key, value, where):
     """That value is of the kind hauser reads for key (never showing the value)."""
     name = "%s%s" % ("[%s] " % section if section else "", key)
+    for text in [value] + ([part for item in value if isinstance(item, dict) for part in item.values()]
+                           if isinstance(value, (list, tuple)) else []):
+        _check_text(text, where, "the value of %s" % name)
     if key in _BOOLEAN_KEYS.get(section, ()):
         if not isinstance(value, bool):
             raise ConfigError("%s: %s must be true or false" % (where, name))
@@ -109,7 +140,7 @@ def _check_value(section, key, value, where):
         try:
             nanoseconds = parse_duration(value)
         except DurationError as exc:
-            raise ConfigError("%s: %s: %s" % (where, name, exc))
+            raise ConfigError("%s: %s is not valid: %s" % (where, name, exc.reason)) from None
         if nanoseconds < 0 and key not in ("ExportDuration", "ExportDelay"):  # those: their own rules below
             raise ConfigError("%s: %s must not be negative" % (where, name))
     elif key in _TIME_KEYS.get(section, ()):
@@ -170,8 +201,10 @@ def merge_extra(config, extra, where="multi_hauser_config_extra"):
 def _duration(config, key, where):
     try:
         return parse_duration(config[key])
-    except (DurationError, KeyError, TypeError) as exc:
-        raise ConfigError("%s: %s: %s" % (where, key, exc))
+    except DurationError as exc:
+        raise ConfigError("%s: %s is not valid: %s" % (where, key, exc.reason)) from None
+    except (KeyError, TypeError):
+        raise ConfigError("%s: %s must be a Go duration such as \"10m\"" % (where, key)) from None
 
 
 def check_config(config, where):

@@ -34,7 +34,12 @@ _MAX = 1 << 63
 
 
 class DurationError(ValueError):
-    """A string that Go's time.ParseDuration rejects."""
+    """A string that Go's time.ParseDuration rejects: str() is Go's message, which quotes the
+    string; reason says what is wrong without it (for messages that must not show a value)."""
+
+    def __init__(self, message, reason='not a Go duration such as "10m"'):
+        ValueError.__init__(self, message)
+        self.reason = reason
 
 
 def _go_quote(text):
@@ -57,7 +62,7 @@ def _invalid(orig):
 def parse_duration(text):
     """Return the duration in nanoseconds, or raise DurationError with Go's message."""
     if not isinstance(text, str):
-        raise DurationError("time: invalid duration: not a string")
+        raise DurationError("time: invalid duration: not a string", 'a Go duration such as "10m" expected')
     orig = text
     neg = False
     if text and text[0] in "-+":
@@ -103,13 +108,14 @@ def parse_duration(text):
         while k < len(text) and not (text[k] == "." or "0" <= text[k] <= "9"):
             k += 1
         if k == 0:
-            raise DurationError("time: missing unit in duration " + _go_quote(orig))
+            raise DurationError("time: missing unit in duration " + _go_quote(orig),
+                                'a number without its unit (a Go duration such as "10m" expected)')
         unit_name, text = text[:k], text[k:]
         unit = _UNITS.get(unit_name)
         if unit is None:
             raise DurationError(
-                "time: unknown unit " + _go_quote(unit_name) + " in duration " + _go_quote(orig)
-            )
+                "time: unknown unit " + _go_quote(unit_name) + " in duration " + _go_quote(orig),
+                'an unknown unit (ns, us, ms, s, m and h are known)')
         if whole > _MAX // unit:
             raise _invalid(orig)
         value = whole * unit

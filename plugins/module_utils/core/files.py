@@ -163,9 +163,11 @@ class Dir(object):
         except OSError as error:
             os.unlink(temp, dir_fd=self.fd)
             if error.errno in (errno.EISDIR, errno.ENOTEMPTY, errno.EEXIST):  # a directory planted there
-                raise UnsafePathError(error.errno, "%s is a directory, where a file of ours should be: "
-                                                   "remove it" % self.join(name))
+                raise self.directory_in_the_way(name, error.errno)
             raise
+
+    def directory_in_the_way(self, name, number=errno.EISDIR):
+        return UnsafePathError(number, "%s is a directory, where a file of ours should be: remove it" % self.join(name))
 
     def set_attrs(self, name, uid, gid, mode):
         """Owner and mode of a regular file, through a descriptor opened without following a link.
@@ -257,7 +259,14 @@ class OrgFiles(object):
         except OSError as error:
             if error.errno != errno.ENOENT:
                 raise
-        if not create or self.check:
+        if self.check:
+            # What the run would do: make it in the nearest directory there is, if that is trusted.
+            parent = posixpath.dirname(path.rstrip("/")) or "/"
+            while not os.path.lexists(parent):
+                parent = posixpath.dirname(parent)
+            check_trusted(parent)
+            return None
+        if not create:
             return None
         with Dir.trusted(posixpath.dirname(path.rstrip("/")) or "/") as parent:
             directory, _changed = parent.subdir(posixpath.basename(path.rstrip("/")), 0, self.gid, ORG_DIR_MODE)
@@ -382,6 +391,10 @@ class OrgFiles(object):
         current = directory.read(name) if directory is not None else None
         if current is NOT_OURS or current != content:
             foreign = current is NOT_OURS
+            if foreign and self.check:  # what the run would refuse, check mode refuses
+                info = directory.lstat(name)
+                if info is not None and stat.S_ISDIR(info.st_mode):
+                    raise directory.directory_in_the_way(name)
             before = "" if foreign or current is None else self.mask(current)
             after = self.mask(content)
             self.diff.append({
@@ -402,6 +415,17 @@ class OrgFiles(object):
             if (info.st_uid, info.st_gid, info.st_mode & 0o7777) != (uid, gid, mode):
                 self.attrs_changed = True
         return False
+
+
+def sync_all(files, existing, records):
+    """files.sync() of each record, after the same pass in check mode: what would stop the run
+    (a directory others may change, a directory where a file of ours goes) stops it before any
+    file changes. Returns the OrgChange of each record."""
+    if not files.check:
+        rehearsal = OrgFiles(files.layout, files.uid, files.gid, check=True)
+        for record in records:
+            rehearsal.sync(record, record["org_id"] in existing)
+    return [files.sync(record, record["org_id"] in existing) for record in records]
 
 
 class _Closing(object):

@@ -208,7 +208,7 @@ class Duration(_Kind):
         try:
             nanoseconds = parse_duration(text)
         except DurationError as error:
-            raise SettingsError("%s is not valid: %s" % (name, error))
+            raise SettingsError("%s is not valid: %s" % (name, error.reason)) from None
         if self.positive and nanoseconds <= 0:
             raise SettingsError("%s must be more than 0s" % name)
         if nanoseconds < self.minimum or (self.maximum is not None and nanoseconds > self.maximum):
@@ -225,7 +225,7 @@ def _mapping(value, name, refuse):
             raise SettingsError("%s is not valid: too long" % name)
         try:
             value = json.loads(value) if value.strip() else {}
-        except ValueError:
+        except (ValueError, RecursionError):  # nested deeper than Python's stack
             refuse(name)
     if not isinstance(value, Mapping):
         refuse(name)
@@ -444,6 +444,41 @@ def convert(raw, naming=ROLE_NAMING, names=None):
     return settings
 
 
+# Directories of the system that a deployment directory must not be: each becomes root:<group>
+# 0750 (or root's 0750), which would lock every other user and service out of it.
+SYSTEM_DIRS = frozenset("/" + path for path in (
+    "bin boot dev etc home lib lib32 lib64 libx32 media mnt opt proc root run sbin srv sys tmp usr var "
+    "etc/supervisor etc/supervisor/conf.d etc/systemd usr/bin usr/lib usr/libexec usr/local usr/local/bin "
+    "usr/local/lib usr/local/sbin usr/local/share usr/sbin usr/share var/backups var/cache var/lib var/local "
+    "var/log var/mail var/opt var/run var/spool var/tmp var/log/supervisor").split())
+
+
+def _directories(settings):
+    """(setting, path) of each directory this deployment owns on a host."""
+    names = ["base_dir", "install_dir", "log_dir"] + (["local_save_dir"] if settings["provider"] == "local" else [])
+    return [(name, settings[name]) for name in names if settings.get(name)]
+
+
+def _inside(path, other):
+    return path == other or path.startswith(other.rstrip("/") + "/")
+
+
+def check_directories(settings, naming=ROLE_NAMING):
+    """SettingsError when a deployment directory is a directory of the system, or the same as
+    another or inside it: each has its own owners and modes, and hauser owns parts of some (an
+    org's save directory, in an org directory, would hand root's config.toml to hauser)."""
+    directories = _directories(settings)
+    for name, path in directories:
+        if path in SYSTEM_DIRS:
+            raise SettingsError("%s is not valid: %s is a directory of the system (it would become this "
+                                "deployment's, root:<group> 0750); name a directory of its own" % (naming(name), path))
+    for index, (name, path) in enumerate(directories):
+        for other_name, other in directories[index + 1:]:
+            if _inside(path, other) or _inside(other, path):
+                raise SettingsError("%s and %s must be apart: neither the same directory nor one inside the other"
+                                    % (naming(name), naming(other_name)))
+
+
 def check_required(settings, naming=ROLE_NAMING):
     """SettingsError naming the first setting that the provider needs and that is empty, or
     whose value hauser would misread; and when the ExportDelay window is shorter than its step."""
@@ -459,6 +494,7 @@ def check_required(settings, naming=ROLE_NAMING):
                                     "unquoted into its connection string" % naming(name))
     if parse_duration(settings["export_delay_window"]) < parse_duration(settings["export_delay_step"]):
         raise SettingsError("%s must be at least %s" % (naming("export_delay_window"), naming("export_delay_step")))
+    check_directories(settings, naming)
 
 
 def image_settings(settings, layout):

@@ -22,7 +22,12 @@ import pwd
 import sys
 
 from ansible_collections.hauser.multi_hauser.plugins.module_utils.core.config import ConfigError
-from ansible_collections.hauser.multi_hauser.plugins.module_utils.core.files import OrgFiles, describe, write_atomically
+from ansible_collections.hauser.multi_hauser.plugins.module_utils.core.files import (
+    OrgFiles,
+    describe,
+    sync_all,
+    write_atomically,
+)
 from ansible_collections.hauser.multi_hauser.plugins.module_utils.core.layout import MARKER
 from ansible_collections.hauser.multi_hauser.plugins.module_utils.core.orgs import KeyFileError, parse_keyfile, read_keyfile
 from ansible_collections.hauser.multi_hauser.plugins.module_utils.core.render import layout_of, render_org_files
@@ -43,6 +48,10 @@ DEFAULT_KEYFILE = "/secrets/keys.csv"
 # ids hold no ".", so no org's program file can have this name.
 GROUP = "orgs"
 GROUP_FILE = "orgs.group.conf"
+
+
+# supervisord's log levels: it reads SUPERVISORD_LOGLEVEL into its config (loglevel=).
+LOG_LEVELS = ("critical", "error", "warn", "info", "debug", "trace", "blather")
 
 
 class StartError(Exception):
@@ -104,8 +113,7 @@ def write_orgs(files, settings):
     account = pwd.getpwnam(settings["user"])
     org_files = OrgFiles(layout_of(settings), account.pw_uid, grp.getgrgid(account.pw_gid).gr_gid)
     existing = org_files.managed_programs()
-    for org in files:
-        org_files.sync(org, org["org_id"] in existing)
+    sync_all(org_files, existing, files)
     wanted = set(org["org_id"] for org in files)
     for org_id, path in existing.items():
         if org_id not in wanted:
@@ -126,6 +134,8 @@ def main(argv, environ):
             program_template = handle.read()
         files = render_org_files(orgs, settings, config_template, program_template, source=keyfile)
         check_credentials_readable(settings["user"], environ)
+        if environ.setdefault("SUPERVISORD_LOGLEVEL", "info") not in LOG_LEVELS:
+            raise StartError("SUPERVISORD_LOGLEVEL must be %s" % ", ".join(LOG_LEVELS))
     except (StartError, ConfigError, KeyFileError, SettingsError, StaggerError) as exc:
         sys.stderr.write("multi-hauser: %s\n" % exc)
         return 2
@@ -136,7 +146,6 @@ def main(argv, environ):
         return 2
     sys.stdout.write("multi-hauser: %d org(s) from %s; starting supervisord\n" % (len(files), keyfile))
     sys.stdout.flush()
-    environ.setdefault("SUPERVISORD_LOGLEVEL", "info")
     os.execve("/usr/bin/supervisord", ["supervisord", "-n", "-c", settings["supervisord_conf"]], environ)
 
 

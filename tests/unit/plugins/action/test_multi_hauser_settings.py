@@ -48,7 +48,8 @@ def test_numbers_from_extra_vars_are_numbers(playbook):
     ("multi_hauser_backoff_steps_max=65",
      "multi_hauser_backoff_steps_max is not valid: a whole number from 0 to 64 expected"),
     ("multi_hauser_provider=azure", "multi_hauser_provider must be gcp, aws or local"),
-    ("multi_hauser_backoff=30", 'multi_hauser_backoff is not valid: time: missing unit in duration "30"'),
+    ("multi_hauser_backoff=30", 'multi_hauser_backoff is not valid: a number without its unit (a Go duration such as "10m" '
+     'expected)'),
     ("multi_hauser_shard_weight=nan", "multi_hauser_shard_weight is not valid: a number from 0 to 1000 expected"),
     ("multi_hauser_export_delay_step=0s", "multi_hauser_export_delay_step must be from 1s to 168h"),
 ])
@@ -124,7 +125,7 @@ CASES = {
         "multi_hauser_config_extra": {"redshift": {"Password": SECRET}}}),
     "a header value in an image": ("image", {"multi_hauser_config_extra": {
         "AdditionalHttpHeader": [{"Key": "Authorization", "Value": "Bearer " + SECRET}]}}),
-    "a token in an image's config_extra": ("image", {"multi_hauser_config_extra": {"fsapitoken": SECRET}}),
+    "a password in an image's config_extra": ("image", {"multi_hauser_config_extra": {"redshift": {"password": SECRET}}}),
     "an image without secrets": ("image", {"multi_hauser_config_extra": {"SaveAsJson": True},
                                            "multi_hauser_environment": {"TZ": "UTC"}}),
     "the deployment's secrets": ("deploy", dict(AWS, multi_hauser_secret_environment={"X_TOKEN": "env-" + SECRET},
@@ -157,7 +158,7 @@ def test_secrets_go_only_where_they_are_kept_secret(playbook, tmp_path):
         "multi_hauser_orgs, multi_hauser_gcp_credentials_file, multi_hauser_redshift_password, "
         "multi_hauser_redshift_credentials, multi_hauser_secret_environment, multi_hauser_config_extra empty and give "
         "them when the container runs.")
-    for case in ("a header value in an image", "a token in an image's config_extra"):
+    for case in ("a header value in an image", "a password in an image's config_extra"):
         assert outcome[case] == ("An image must hold no key and no credential: with multi_hauser_mode=image, leave "
                                  "multi_hauser_config_extra empty and give them when the container runs.")
     assert outcome["an image without secrets"] == []

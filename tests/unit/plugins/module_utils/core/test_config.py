@@ -180,10 +180,11 @@ HAUSER_REFUSES = [
                  "multi_hauser_config_extra: [bigquery] PartitionExpiration must not be negative",
                  id="negative-PartitionExpiration"),
     pytest.param({"bigquery": {"PartitionExpiration": "30d"}}, GCP,
-                 'multi_hauser_config_extra: [bigquery] PartitionExpiration: time: unknown unit "d" in duration "30d"',
+                 'multi_hauser_config_extra: [bigquery] PartitionExpiration is not valid: an unknown unit '
+                 '(ns, us, ms, s, m and h are known)',
                  id="PartitionExpiration-not-a-duration"),
     pytest.param({"s3": {"Timeout": "5 minutes"}}, AWS,
-                 'multi_hauser_config_extra: [s3] Timeout: time: unknown unit " minutes" in duration "5 minutes"',
+                 'multi_hauser_config_extra: [s3] Timeout is not valid: an unknown unit (ns, us, ms, s, m and h are known)',
                  id="s3-Timeout-not-a-duration"),
     pytest.param({"s3": {"Timeout": "0s"}}, AWS,
                  "org on line 7: [s3] Timeout must be more than 0s (hauser times out every S3 call)", id="s3-Timeout-0"),
@@ -335,6 +336,8 @@ def _placed(section, key, value):
 @pytest.mark.parametrize("section", sorted(KNOWN_KEYS, key=str))
 def test_every_known_key_of_every_section_is_accepted_in_any_case(section):
     for key, kind in HAUSER_KINDS[section].items():
+        if section is None and key == "FsApiToken":
+            continue  # refused: below
         merged = merge_extra({}, {(section or "").upper() or key.swapcase(): {key.swapcase(): SAMPLE[kind]}}
                              if section else {key.swapcase(): SAMPLE[kind]})
         assert (merged[section] if section else merged)[key] == SAMPLE[kind]
@@ -343,7 +346,7 @@ def test_every_known_key_of_every_section_is_accepted_in_any_case(section):
 @pytest.mark.parametrize("section", sorted(KNOWN_KEYS, key=str))
 def test_a_value_of_the_wrong_kind_for_its_key_is_refused_naming_the_key_and_never_the_value(section):
     for key, kind in HAUSER_KINDS[section].items():
-        if key in ("ExportDuration", "ExportDelay"):
+        if key in ("ExportDuration", "ExportDelay", "FsApiToken"):
             continue  # their own rules (below): a negative one is said by them
         name = ("[%s] " % section if section else "") + key
         for value in WRONG[kind]:
@@ -414,13 +417,14 @@ def test_a_good_config_passes():
 
 
 @pytest.mark.parametrize("key", ["ExportDuration", "ExportDelay", "Backoff"])
-@pytest.mark.parametrize("value, error", [("1d", 'time: unknown unit "d" in duration "1d"'),
-                                          ("90", 'time: missing unit in duration "90"'),
-                                          (90, "time: invalid duration: not a string")])
-def test_durations_are_read_as_hauser_reads_them(key, value, error):
+@pytest.mark.parametrize("value, error", [
+    ("1d", "an unknown unit (ns, us, ms, s, m and h are known)"),
+    ("90", 'a number without its unit (a Go duration such as "10m" expected)'),
+    (90, 'a Go duration such as "10m" expected')])
+def test_durations_are_read_as_hauser_reads_them_and_refused_without_showing_the_value(key, value, error):
     with pytest.raises(ConfigError) as caught:
         check_config(dict(GOOD, **{key: value}), "org on line 3")
-    assert str(caught.value) == "org on line 3: %s: %s" % (key, error)
+    assert str(caught.value) == "org on line 3: %s is not valid: %s" % (key, error)
 
 
 def _day_fractions():
@@ -568,3 +572,43 @@ def test_table_names_keep_the_case_of_the_org_id():
 def test_org_ids_with_distinct_tables_pass():
     check_table_names([{"org_id": "o-1", "line": 1}, {"org_id": "o-2", "line": 2}, {"org_id": "o__1", "line": 3}],
                       "keys.csv")
+
+
+@pytest.mark.parametrize("spelled", ["FsApiToken", "fsapitoken", "FSAPITOKEN"])
+def test_the_api_key_cannot_come_from_config_extra_one_for_every_org(spelled):
+    with pytest.raises(ConfigError) as caught:
+        merge_extra(dict(BASE), {spelled: "Zq9xWsecret"})
+    assert str(caught.value) == ("multi_hauser_config_extra: FsApiToken cannot be set here (each org's key comes "
+                                 "from the key file)")
+
+
+@pytest.mark.parametrize("extra, problem", [
+    ({"FilePrefix": "a\udcffb"}, "not valid UTF-8 (in the value of FilePrefix)"),
+    ({"FilePrefix": "a\x00b"}, "a NUL character (in the value of FilePrefix)"),
+    ({"redshift": {"Password": "Zq9xW\x00"}}, "a NUL character (in the value of [redshift] Password)"),
+    ({"AdditionalHttpHeader": [{"Key": "X-Token", "Value": "Zq9xW\udcff"}]},
+     "not valid UTF-8 (in the value of AdditionalHttpHeader)"),
+    ({"Zq9xW\udcff": "x"}, "not valid UTF-8 (in a key)"),
+])
+def test_text_that_toml_cannot_hold_is_refused_before_anything_is_written(extra, problem):
+    with pytest.raises(ConfigError) as caught:
+        merge_extra(dict(BASE), extra)
+    assert str(caught.value) == "multi_hauser_config_extra is not valid: " + problem
+    assert "Zq9xW" not in str(caught.value)
+
+
+@pytest.mark.parametrize("key, shown", [
+    ("ExportDelays", "ExportDelays"),
+    ("Zq9xW secret pasted here", "a key (not shown)"),
+    ("x" * 65, "a key (not shown)"),
+])
+def test_an_unknown_key_is_named_only_when_it_looks_like_a_key(key, shown):
+    with pytest.raises(ConfigError) as caught:
+        merge_extra(dict(BASE), {key: "x"})
+    assert str(caught.value) == ("multi_hauser_config_extra: %s is not a hauser 1.5.1 config key (hauser would "
+                                 "silently ignore it)" % shown)
+
+
+def test_a_string_too_long_for_a_config_is_refused():
+    with pytest.raises(ConfigError, match="^multi_hauser_config_extra: the value of FilePrefix is longer than 4096 "):
+        merge_extra(dict(BASE), {"FilePrefix": "a" * 4097})

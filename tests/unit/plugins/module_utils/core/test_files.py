@@ -20,6 +20,7 @@ from ansible_collections.hauser.multi_hauser.plugins.module_utils.core.files imp
     UnsafePathError,
     check_trusted,
     describe,
+    sync_all,
 )
 from ansible_collections.hauser.multi_hauser.plugins.module_utils.core.layout import MARKER, Layout
 
@@ -606,3 +607,42 @@ def test_describe_names_the_path_of_any_error():
     assert describe(OSError(errno.EACCES, "Permission denied", "/etc/supervisor/conf.d/x.conf")) == \
         "/etc/supervisor/conf.d/x.conf: Permission denied"
     assert describe(UnsafePathError(errno.EPERM, "/srv/x is not owned by root")) == "/srv/x is not owned by root"
+
+
+def test_sync_all_refuses_a_directory_in_the_way_before_any_org_is_written(host):
+    host.sync(record("o-2"))
+    program_path = host.layout.program_path("o-2")
+    os.unlink(program_path)
+    os.makedirs(os.path.join(program_path, "inside"))
+    before = host.snapshot()
+    files = host.files()
+    with pytest.raises(UnsafePathError) as caught:
+        sync_all(files, {}, [record("o-1"), dict(record("o-2"), program=program("o-2", command="/bin/other"))])
+    assert describe(caught.value) == "%s is a directory, where a file of ours should be: remove it" % program_path
+    # o-1 (first in the list) got nothing: no org directory, no config, no program
+    assert host.snapshot() == before and not os.path.exists(host.layout.org_dir("o-1"))
+
+
+def test_sync_all_writes_what_sync_writes(host):
+    changes = sync_all(host.files(), {}, [record("o-1"), record("o-2")])
+    assert [(change.org_id, change.new) for change in changes] == [("o-1", True), ("o-2", True)]
+    assert os.path.isfile(host.layout.config_path("o-2")) and os.path.isfile(host.layout.program_path("o-1"))
+
+
+def test_check_mode_refuses_what_the_run_would_refuse(host):
+    host.sync(record())
+    os.unlink(host.layout.config_path("o-1"))
+    os.makedirs(os.path.join(host.layout.config_path("o-1"), "inside"))
+    with pytest.raises(UnsafePathError, match="is a directory, where a file of ours should be"):
+        host.sync(record(key=NEW_KEY), existing=True, check=True)
+
+
+def test_check_mode_refuses_a_missing_deployment_directory_under_one_others_may_change(tmp_path):
+    writable = tmp_path / "writable"
+    writable.mkdir()
+    os.chmod(str(writable), 0o777)
+    layout = Layout(str(writable / "missing" / "base"), str(tmp_path / "conf.d"))
+    with pytest.raises(UnsafePathError) as caught:
+        OrgFiles(layout, UID, GID, check=True).sync(record(), False)
+    assert describe(caught.value).startswith("%s (on the way to %s) is not owned by root" % (writable, writable))
+    assert os.listdir(str(writable)) == []

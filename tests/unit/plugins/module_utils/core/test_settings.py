@@ -206,16 +206,18 @@ def test_a_duration_given_as_a_number_is_refused_as_go_refuses_it(naming, patter
     for name in names_of(Duration):
         with pytest.raises(SettingsError) as caught:
             convert({name: 600}, naming)
-        assert str(caught.value) == '%s is not valid: time: missing unit in duration "600"' % spelled(pattern, name)
+        assert str(caught.value) == '%s is not valid: a number without its unit (a Go duration such as "10m" ' \
+            'expected)' % spelled(pattern, name)
 
 
 @pytest.mark.parametrize("naming, pattern", NAMINGS)
-def test_a_duration_that_go_refuses_is_refused_with_gos_reason(naming, pattern):
+def test_a_duration_that_go_refuses_is_refused_with_its_reason_never_the_value(naming, pattern):
     for name in names_of(Duration):
-        with pytest.raises(SettingsError) as caught:
-            convert({name: "10 minutes"}, naming)
-        assert str(caught.value) == '%s is not valid: time: unknown unit " minutes" in duration "10 minutes"' \
-            % spelled(pattern, name)
+        for value, reason in [("10 minutes", "an unknown unit (ns, us, ms, s, m and h are known)"),
+                              ("Zq9xW", 'not a Go duration such as "10m"')]:
+            with pytest.raises(SettingsError) as caught:
+                convert({name: value}, naming)
+            assert str(caught.value) == '%s is not valid: %s' % (spelled(pattern, name), reason)
 
 
 @pytest.mark.parametrize("naming, pattern", NAMINGS)
@@ -337,6 +339,66 @@ def test_each_required_setting_left_empty_is_named(provider, storage_only):
             check_required(settings, IMAGE_NAMING)
         assert str(caught.value) == ("MULTI_HAUSER_%s must be set when MULTI_HAUSER_PROVIDER is %s "
                                      "(in the image's build or at run time)" % (missing.upper(), provider))
+
+
+DIRECTORIES = {"base_dir": "/var/lib/multi-hauser", "install_dir": "/opt/multi-hauser",
+               "log_dir": "/var/log/multi-hauser", "local_save_dir": "/srv/fullstory"}
+
+
+def _local(**overrides):
+    settings = dict(DIRECTORIES, provider="local", storage_only=True, **STAGGER)
+    settings.update(overrides)
+    return settings
+
+
+@pytest.mark.parametrize("name, value, other", [
+    # the save directory as the base directory: each org's save directory would be its org
+    # directory, hauser's, around root's config.toml
+    ("local_save_dir", "/var/lib/multi-hauser", "base_dir"),
+    ("local_save_dir", "/var/lib/multi-hauser/save", "base_dir"),
+    ("local_save_dir", "/var/log/multi-hauser/save", "log_dir"),
+    ("local_save_dir", "/var/log", "log_dir"),
+    ("log_dir", "/var/lib/multi-hauser/logs", "base_dir"),
+    ("install_dir", "/srv/fullstory/bin", "local_save_dir"),
+])
+def test_deployment_directories_must_be_apart(name, value, other):
+    if value in ("/var/log",):
+        settings = _local(**{name: "/var/log/mh", other: "/var/log/mh/logs"})
+    else:
+        settings = _local(**{name: value})
+    with pytest.raises(SettingsError) as caught:
+        check_required(settings)
+    names = sorted([name, other], key=["base_dir", "install_dir", "log_dir", "local_save_dir"].index)
+    assert str(caught.value) == ("multi_hauser_%s and multi_hauser_%s must be apart: neither the same directory nor "
+                                 "one inside the other" % tuple(names))
+    with pytest.raises(SettingsError, match="^MULTI_HAUSER_%s and MULTI_HAUSER_%s must be apart" % tuple(
+            name.upper() for name in names)):
+        check_required(settings, IMAGE_NAMING)
+
+
+def test_a_save_dir_elsewhere_and_sharing_a_prefix_is_fine():
+    check_required(_local(local_save_dir="/var/lib/multi-hauser-save"))
+    # another provider has no save directory
+    check_required(dict(_local(local_save_dir="/var/lib/multi-hauser"), provider="aws", storage_only=True,
+                        s3_bucket="b", s3_region="r"))
+
+
+@pytest.mark.parametrize("name", sorted(DIRECTORIES))
+@pytest.mark.parametrize("value", ["/var/lib", "/srv", "/tmp", "/etc", "/home", "/usr/local", "/var/log"])
+def test_a_directory_of_the_system_is_refused(name, value):
+    settings = dict((other, "/x/" + other) for other in DIRECTORIES)
+    settings = _local(**dict(settings, **{name: value}))
+    with pytest.raises(SettingsError) as caught:
+        check_required(settings)
+    assert str(caught.value) == ("multi_hauser_%s is not valid: %s is a directory of the system (it would become this "
+                                 "deployment's, root:<group> 0750); name a directory of its own" % (name, value))
+
+
+def test_config_extra_nested_deeper_than_python_can_read_is_refused():
+    for depth in (10000, 200000):
+        with pytest.raises(SettingsError) as caught:
+            convert({"config_extra": "[" * depth})
+        assert str(caught.value) == "multi_hauser_config_extra is not valid: a JSON object expected"
 
 
 DSN_SETTINGS = ["redshift_user", "redshift_password", "redshift_host", "redshift_db"]
@@ -478,7 +540,7 @@ def test_pins_of_1000_entries_are_taken():
     ({"SaveAsJson": "yes"}, "SaveAsJson must be true or false"),
     ({"redshift": {"VarCharMax": "big"}}, "[redshift] VarCharMax must be a whole number of 0 or more"),
     ({"Backoff": "-30s"}, "Backoff must not be negative"),
-    ({"FsApiToken": [SECRET_LOOKING]}, "FsApiToken must be a string"),
+    ({"FsApiToken": [SECRET_LOOKING]}, "FsApiToken cannot be set here (each org's key comes from the key file)"),
     ({"redshift": {"Password": {"p": SECRET_LOOKING}}}, "[redshift] Password must be a string"),
 ])
 def test_config_extra_is_checked_as_hauser_reads_it_naming_the_variable_and_no_value(naming, pattern, extra, message):
