@@ -487,9 +487,14 @@ BAD_OVERRIDES.update({
     "config-extra-api-key": (
         {"MULTI_HAUSER_CONFIG_EXTRA": '{"fsApiToken": "%s"}' % SECRET},
         ["MULTI_HAUSER_CONFIG_EXTRA: FsApiToken cannot be set here (each org's key comes from the key file)"]),
+    # a key like none of hauser's may be a value pasted in the wrong place
     "config-extra-unknown-key-that-is-a-value": (
         {"MULTI_HAUSER_CONFIG_EXTRA": '{"%s": "x"}' % SECRET},
         ["MULTI_HAUSER_CONFIG_EXTRA: a key (not shown) is not a hauser 1.5.1 config key"]),
+    "config-extra-unknown-key-like-one-of-hausers": (
+        {"MULTI_HAUSER_CONFIG_EXTRA": '{"gcs": {"Buckets": "%s"}}' % SECRET},
+        ["MULTI_HAUSER_CONFIG_EXTRA: [gcs] Buckets is not a hauser 1.5.1 config key (hauser would silently ignore "
+         "it; did you mean Bucket?)"]),
     # the save directory as the base directory: each org's save directory would be its org directory
     "save-dir-is-the-base-dir": ({"MULTI_HAUSER_LOCAL_SAVE_DIR": "/var/lib/multi-hauser"},
                                  ["MULTI_HAUSER_BASE_DIR and MULTI_HAUSER_LOCAL_SAVE_DIR must be apart"]),
@@ -933,8 +938,10 @@ BUILD_SECRETS = {
     "secret-environment": (lambda s: {"multi_hauser_secret_environment": {
         "AWS_SECRET_ACCESS_KEY": s.secret("build: secret environment")}},
         REFUSED_IN_IMAGE % "multi_hauser_secret_environment"),
+    # refused in any mode: one key for every org
     "config-extra-fsapitoken": (lambda s: {"multi_hauser_config_extra": {"FsApiToken": s.api_key()}},
-                                REFUSED_IN_IMAGE % "multi_hauser_config_extra"),
+                                "multi_hauser_config_extra: FsApiToken cannot be set here (each org's key comes "
+                                "from the key file)"),
     "config-extra-redshift-password": (lambda s: {"multi_hauser_config_extra": {
         "redshift": {"Password": s.secret("build: config_extra")}}}, REFUSED_IN_IMAGE % "multi_hauser_config_extra"),
     "config-extra-redshift-credentials": (lambda s: {"multi_hauser_config_extra": {

@@ -11,6 +11,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import datetime
+import difflib
 import json
 import math
 import re
@@ -76,8 +77,8 @@ def check_table_names(orgs, source):
 
 MAX_STRING = 4096  # characters in one string of a config (as settings.MAX_TEXT)
 
-# A key that could be a config key is named in a refusal; anything else may be a value pasted in
-# the wrong place, and is not shown.
+# A key like one of hauser's (a typo) is named in a refusal, with the key it may mean; anything
+# else may be a value pasted in the wrong place, and is not shown.
 _KEY_LIKE = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,63}")
 # Keys this collection sets for each org, never from multi_hauser_config_extra.
 _PER_ORG_KEYS = {"FsApiToken": "each org's key comes from the key file"}
@@ -91,10 +92,21 @@ def _canonical_key(section, key, where):
             if section is None and known in _PER_ORG_KEYS:
                 raise ConfigError("%s: %s cannot be set here (%s)" % (where, known, _PER_ORG_KEYS[known]))
             return known
-    shown = key if _KEY_LIKE.fullmatch(key) else "a key (not shown)"
-    raise ConfigError(
-        "%s: %s%s is not a hauser 1.5.1 config key (hauser would silently ignore it)" % (where, place, shown)
-    )
+    known = dict((name.lower(), name) for name in KNOWN_KEYS.get(section, ())
+                 if not (section is None and name in _PER_ORG_KEYS))
+    if section is None:
+        known.update((name, name) for name in KNOWN_KEYS if name)
+    elsewhere = ["[%s]" % other if other else "the top level" for other in sorted(KNOWN_KEYS, key=str)
+                 if other != section and any(name.lower() == key.lower() for name in KNOWN_KEYS[other])]
+    if elsewhere:
+        raise ConfigError("%s: %s%s is not a key of %s (hauser would silently ignore it; it is one of %s)" % (
+            where, place, key, "[%s]" % section if section else "the top level", " and ".join(elsewhere)))
+    close = difflib.get_close_matches(key.lower(), known, n=1, cutoff=0.6) if _KEY_LIKE.fullmatch(key) else []
+    if not close:
+        raise ConfigError("%s: %sa key (not shown) is not a hauser 1.5.1 config key (hauser would silently ignore "
+                          "it)" % (where, place))
+    raise ConfigError("%s: %s%s is not a hauser 1.5.1 config key (hauser would silently ignore it; did you mean "
+                      "%s?)" % (where, place, key, known[close[0]]))
 
 
 def _check_text(value, where, what):
@@ -168,6 +180,8 @@ def check_extra(extra, where="multi_hauser_config_extra"):
                 sub_value = _as_time(sub_value) or sub_value if canonical in _TIME_KEYS.get(section, ()) else sub_value
                 _check_value(section, canonical, sub_value, where)
                 target[canonical] = sub_value
+        elif str(key).lower() in KNOWN_KEYS:
+            raise ConfigError("%s: [%s] must be a section: a dictionary of its keys" % (where, str(key).lower()))
         else:
             canonical = _canonical_key(None, str(key), where)
             if canonical in _TIME_KEYS[None]:

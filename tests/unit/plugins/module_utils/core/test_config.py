@@ -281,13 +281,22 @@ def test_merge_extra_of_nothing_is_a_copy():
     assert merge_extra(BASE, None) == BASE and merge_extra(BASE, {}) == BASE
 
 
+IGNORED = " (hauser would silently ignore it"
+
+
 @pytest.mark.parametrize("extra, message", [
-    ({"ExportDelai": "25h"}, "multi_hauser_config_extra: ExportDelai is not a hauser 1.5.1 config key "
-                             "(hauser would silently ignore it)"),
-    ({"gcs": {"Bukket": "x"}}, "multi_hauser_config_extra: [gcs] Bukket is not a hauser 1.5.1 config key"),
-    ({"Redshift": {"Bucket": "x"}}, "multi_hauser_config_extra: [redshift] Bucket is not a hauser 1.5.1 config key"),
+    ({"ExportDelai": "25h"}, "multi_hauser_config_extra: ExportDelai is not a hauser 1.5.1 config key"
+                             + IGNORED + "; did you mean ExportDelay?)"),
+    ({"gcs": {"Bukket": "x"}}, "multi_hauser_config_extra: [gcs] Bukket is not a hauser 1.5.1 config key"
+                               + IGNORED + "; did you mean Bucket?)"),
+    ({"Redshift": {"Bucket": "x"}}, "multi_hauser_config_extra: [redshift] Bucket is not a key of [redshift]"
+                                    + IGNORED + "; it is one of [gcs] and [s3])"),
+    ({"local": {"Backoff": "1s"}}, "multi_hauser_config_extra: [local] Backoff is not a key of "
+                                                     "[local]" + IGNORED + "; it is one of the top level)"),
     ({"warehouse_settings": {"Bucket": "x"}}, "multi_hauser_config_extra: warehouse_settings is not a hauser"),
-    ({"gcs": "my-bucket"}, "multi_hauser_config_extra: gcs is not a hauser 1.5.1 config key"),
+    ({"bigqurey": {"Project": "x"}}, "multi_hauser_config_extra: bigqurey is not a hauser 1.5.1 config key"
+                                     + IGNORED + "; did you mean bigquery?)"),
+    ({"gcs": "my-bucket"}, "multi_hauser_config_extra: [gcs] must be a section: a dictionary of its keys"),
 ])
 def test_merge_extra_refuses_keys_hauser_does_not_know(extra, message):
     with pytest.raises(ConfigError) as caught:
@@ -296,8 +305,8 @@ def test_merge_extra_refuses_keys_hauser_does_not_know(extra, message):
 
 
 def test_merge_extra_names_where_the_keys_came_from():
-    with pytest.raises(ConfigError, match=r"^MULTI_HAUSER_CONFIG_EXTRA: Nope is not"):
-        merge_extra(BASE, {"Nope": 1}, where="MULTI_HAUSER_CONFIG_EXTRA")
+    with pytest.raises(ConfigError, match=r"^MULTI_HAUSER_CONFIG_EXTRA: ExportDelai is not"):
+        merge_extra(BASE, {"ExportDelai": 1}, where="MULTI_HAUSER_CONFIG_EXTRA")
 
 
 # The kind of each key's value in hauser 1.5.1's Config struct (config/config.go), by section.
@@ -597,16 +606,17 @@ def test_text_that_toml_cannot_hold_is_refused_before_anything_is_written(extra,
     assert "Zq9xW" not in str(caught.value)
 
 
-@pytest.mark.parametrize("key, shown", [
-    ("ExportDelays", "ExportDelays"),
-    ("Zq9xW secret pasted here", "a key (not shown)"),
-    ("x" * 65, "a key (not shown)"),
+@pytest.mark.parametrize("key, message", [
+    ("ExportDelays", "ExportDelays is not a hauser 1.5.1 config key" + IGNORED + "; did you mean ExportDelay?)"),
+    ("Zq9xW secret pasted here", "a key (not shown) is not a hauser 1.5.1 config key" + IGNORED + ")"),
+    # a value that looks like a key, but like none of hauser's
+    ("Zq9xWf610271279f685a608834a8a2a2e4132", "a key (not shown) is not a hauser 1.5.1 config key" + IGNORED + ")"),
+    ("x" * 65, "a key (not shown) is not a hauser 1.5.1 config key" + IGNORED + ")"),
 ])
-def test_an_unknown_key_is_named_only_when_it_looks_like_a_key(key, shown):
+def test_an_unknown_key_is_named_only_when_it_is_like_one_of_hausers(key, message):
     with pytest.raises(ConfigError) as caught:
         merge_extra(dict(BASE), {key: "x"})
-    assert str(caught.value) == ("multi_hauser_config_extra: %s is not a hauser 1.5.1 config key (hauser would "
-                                 "silently ignore it)" % shown)
+    assert str(caught.value) == "multi_hauser_config_extra: " + message
 
 
 def test_a_string_too_long_for_a_config_is_refused():

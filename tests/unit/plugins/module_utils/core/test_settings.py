@@ -536,7 +536,8 @@ def test_pins_of_1000_entries_are_taken():
 
 @pytest.mark.parametrize("naming, pattern", NAMINGS)
 @pytest.mark.parametrize("extra, message", [
-    ({"ExportDelai": "25h"}, "ExportDelai is not a hauser 1.5.1 config key (hauser would silently ignore it)"),
+    ({"ExportDelai": "25h"}, "ExportDelai is not a hauser 1.5.1 config key (hauser would silently ignore it; did "
+                             "you mean ExportDelay?)"),
     ({"SaveAsJson": "yes"}, "SaveAsJson must be true or false"),
     ({"redshift": {"VarCharMax": "big"}}, "[redshift] VarCharMax must be a whole number of 0 or more"),
     ({"Backoff": "-30s"}, "Backoff must not be negative"),
