@@ -73,6 +73,15 @@ apt_install_locked() {
     -o DPkg::Lock::Timeout=600 "$@" >/dev/null
 }
 
+# Debian's prometheus: promtool for the alert rules' tests, and the server the monitoring scenario
+# starts on a port of its own. The service the package starts (on :9090) is not ours: stopped.
+ensure_prometheus() {
+  command -v promtool >/dev/null && return
+  log "installing prometheus (promtool and the server)"
+  apt_install prometheus
+  if [[ -d /run/systemd/system ]]; then systemctl disable --now prometheus >/dev/null 2>&1 || true; fi
+}
+
 # A reachable engine is used as it is; otherwise Debian's docker.io is installed and dockerd is
 # started with its bridge and iptables off, so containers can only use host or no networking.
 ensure_docker() {

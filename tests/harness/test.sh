@@ -23,8 +23,11 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 # Stage: the unit and property tests of the filters, and the tests of the hauser stand-in.
+# tests/monitoring runs promtool (Debian's prometheus package) on the shipped alert rules.
 stage_units() {
-  (cd "$MH_REPO" && python -m pytest -q -p no:cacheprovider --basetemp="$MH_WORK/pytest-units" tests/unit tests/standin)
+  ensure_prometheus
+  (cd "$MH_REPO" && python -m pytest -q -p no:cacheprovider --basetemp="$MH_WORK/pytest-units" \
+    tests/unit tests/standin tests/monitoring)
 }
 
 # ansible-lint finds the collection's own FQCNs through the installed artifact.
