@@ -459,8 +459,8 @@ def _directories(settings):
     return [(name, settings[name]) for name in names if settings.get(name)]
 
 
-def _inside(path, other):
-    return path == other or path.startswith(other.rstrip("/") + "/")
+def _inside(path, directory):
+    return path == directory or path.startswith(directory.rstrip("/") + "/")
 
 
 def check_directories(settings, naming=ROLE_NAMING):
@@ -473,8 +473,8 @@ def check_directories(settings, naming=ROLE_NAMING):
             raise SettingsError("%s is not valid: %s is a directory of the system (it would become this "
                                 "deployment's, root:<group> 0750); name a directory of its own" % (naming(name), path))
     for index, (name, path) in enumerate(directories):
-        for other_name, other in directories[index + 1:]:
-            if _inside(path, other) or _inside(other, path):
+        for other_name, other_path in directories[index + 1:]:
+            if _inside(path, other_path) or _inside(other_path, path):
                 raise SettingsError("%s and %s must be apart: neither the same directory nor one inside the other"
                                     % (naming(name), naming(other_name)))
 

@@ -292,7 +292,7 @@ IGNORED = " (hauser would silently ignore it"
     ({"Redshift": {"Bucket": "x"}}, "multi_hauser_config_extra: [redshift] Bucket is not a key of [redshift]"
                                     + IGNORED + "; it is one of [gcs] and [s3])"),
     ({"local": {"Backoff": "1s"}}, "multi_hauser_config_extra: [local] Backoff is not a key of "
-                                                     "[local]" + IGNORED + "; it is one of the top level)"),
+                                   "[local]" + IGNORED + "; it is one of the top level)"),
     ({"warehouse_settings": {"Bucket": "x"}}, "multi_hauser_config_extra: warehouse_settings is not a hauser"),
     ({"bigqurey": {"Project": "x"}}, "multi_hauser_config_extra: bigqurey is not a hauser 1.5.1 config key"
                                      + IGNORED + "; did you mean bigquery?)"),
