@@ -60,39 +60,44 @@ def _invalid(orig):
 
 
 def parse_duration(text):
-    """Return the duration in nanoseconds, or raise DurationError with Go's message."""
+    """Return the duration in nanoseconds, or raise DurationError with Go's message. Linear in
+    the length of text (a position moves along it; nothing is copied)."""
     if not isinstance(text, str):
         raise DurationError("time: invalid duration: not a string", 'a Go duration such as "10m" expected')
     orig = text
+    end = len(text)
+    pos = 0
     neg = False
     if text and text[0] in "-+":
         neg = text[0] == "-"
-        text = text[1:]
-    if text == "0":
+        pos = 1
+    if text[pos:] == "0":
         return 0
-    if not text:
+    if pos == end:
         raise _invalid(orig)
     total = 0
-    while text:
-        if not (text[0] == "." or "0" <= text[0] <= "9"):
+    while pos < end:
+        if not (text[pos] == "." or "0" <= text[pos] <= "9"):
             raise _invalid(orig)
-        i = 0
-        while i < len(text) and "0" <= text[i] <= "9":
+        i = pos
+        while i < end and "0" <= text[i] <= "9":
             i += 1
-        pre = i > 0
-        digits = text[:i].lstrip("0") or "0"
-        if len(digits) > 19:  # more than 1 << 63 can hold; also keeps int() within its digit limit
+        pre = i > pos
+        first = pos
+        while first < i - 1 and text[first] == "0":
+            first += 1
+        if i - first > 19:  # more than 1 << 63 can hold; also keeps int() within its digit limit
             raise _invalid(orig)
-        whole = int(digits)
+        whole = int(text[first:i]) if i > pos else 0
         if whole > _MAX:
             raise _invalid(orig)
-        text = text[i:]
+        pos = i
         frac, scale, post = 0, 1.0, False
-        if text and text[0] == ".":
-            text = text[1:]
-            j = 0
+        if pos < end and text[pos] == ".":
+            pos += 1
+            j = pos
             overflow = False
-            while j < len(text) and "0" <= text[j] <= "9":
+            while j < end and "0" <= text[j] <= "9":
                 if not overflow:
                     if frac > (_MAX - 1) // 10:
                         overflow = True
@@ -100,17 +105,18 @@ def parse_duration(text):
                         frac = frac * 10 + int(text[j])
                         scale *= 10
                 j += 1
-            post = j > 0
-            text = text[j:]
+            post = j > pos
+            pos = j
         if not pre and not post:
             raise _invalid(orig)
-        k = 0
-        while k < len(text) and not (text[k] == "." or "0" <= text[k] <= "9"):
+        k = pos
+        while k < end and not (text[k] == "." or "0" <= text[k] <= "9"):
             k += 1
-        if k == 0:
+        if k == pos:
             raise DurationError("time: missing unit in duration " + _go_quote(orig),
                                 'a number without its unit (a Go duration such as "10m" expected)')
-        unit_name, text = text[:k], text[k:]
+        unit_name = text[pos:k]
+        pos = k
         unit = _UNITS.get(unit_name)
         if unit is None:
             raise DurationError(
