@@ -7,6 +7,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import hashlib
 import os
 
 from ansible.plugins.action import ActionBase
@@ -71,12 +72,42 @@ class ActionModule(ActionBase):
             return result
         layout = host_layout(settings)
         result.update(changed=False, settings=settings, layout=layout, secrets=secret_values(settings))
+        if purpose in ("deploy", "image"):
+            files = _lib_files(layout, task_vars.get("role_path"), purpose == "image")
+            # What the install copies, and what multi_hauser_probe compares (the same paths).
+            result["lib_files"] = [{"src": item["src"], "path": item["path"]} for item in files]
+            result["lib_paths"] = [dict(path=layout["core_dir"], state="directory", owner="root", group="root",
+                                        mode="0755")] + [
+                dict(path=item["path"], owner="root", group="root", mode="0644", sha256=item["sha256"])
+                for item in files]
         if purpose == "image":
-            result.update(image_settings=image_settings(settings, layout), core_dir=os.path.dirname(core.__file__))
+            result.update(image_settings=image_settings(settings, layout))
         # The settings hold secrets (the orgs of multi_hauser_orgs, passwords): the result is
         # registered for the plan and never shown.
         result["_ansible_no_log"] = True
         return result
+
+
+# The role's scripts that run on a host, beside the core package: the monitor (a VM and the
+# image), the entrypoint and the log prefixer (the image).
+HOST_SCRIPTS = ("monitor.py",)
+IMAGE_SCRIPTS = ("entrypoint.py", "logprefix.py")
+
+
+def _lib_files(layout, role_path, image):
+    """The collection's code a host runs, as the install copies it: src on the controller, path
+    on the host, sha256 (so that an unchanged file costs no round trip)."""
+    core_dir = os.path.dirname(core.__file__)
+    sources = [(os.path.join(core_dir, name), layout["core_dir"] + "/" + name)
+               for name in sorted(os.listdir(core_dir)) if name.endswith(".py")]
+    if role_path:
+        sources += [(os.path.join(role_path, "files", name), layout["lib_dir"] + "/" + name)
+                    for name in HOST_SCRIPTS + (IMAGE_SCRIPTS if image else ())]
+    files = []
+    for src, path in sources:
+        with open(src, "rb") as handle:
+            files.append({"src": src, "path": path, "sha256": hashlib.sha256(handle.read()).hexdigest()})
+    return files
 
 
 def _check_orgs_source(settings):

@@ -106,6 +106,23 @@ options:
       a program after its C(stopwaitsecs)); the task fails naming those still stopping.
     type: int
     default: 60
+  monitor_program:
+    description:
+      - With O(stage=all), the program file of the monitor, the supervisord event listener
+        C(multi-hauser-monitor) that keeps every org's export state and metrics; it goes to
+        C(multi-hauser-monitor.conf) in O(program_dir), and a change restarts the listener alone.
+      - Empty to have no monitor (one there is stopped and removed, with its config).
+    type: str
+    default: ""
+  monitor_config:
+    description: The monitor's config (JSON), C(monitor.json) in O(etc_dir); the listener reads it
+      again when it changes, without a restart.
+    type: str
+    default: ""
+  etc_dir:
+    description: The collection's own directory of root's files.
+    type: path
+    default: /etc/multi-hauser
 extends_documentation_fragment:
   - hauser.multi_hauser.supervisor
 attributes:
@@ -160,6 +177,11 @@ delays:
   description: The ExportDelay in the config of each of those orgs, before the task.
   type: dict
   returned: always
+monitor:
+  description: What became of the monitor's listener, C(added), C(restarted), C(removed), C(started)
+    (it was not running) or C(unchanged).
+  type: str
+  returned: always
 """
 
 import grp
@@ -168,7 +190,11 @@ import pwd
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.hauser.multi_hauser.plugins.module_utils.core.files import OrgFiles, describe, sync_all
-from ansible_collections.hauser.multi_hauser.plugins.module_utils.core.layout import PROGRAM_DIR, Layout
+from ansible_collections.hauser.multi_hauser.plugins.module_utils.core.layout import ETC_DIR, PROGRAM_DIR, Layout
+from ansible_collections.hauser.multi_hauser.plugins.module_utils.core.monitoring import (
+    MONITOR_NAME,
+    MONITOR_PROGRAM_FILE,
+)
 from ansible_collections.hauser.multi_hauser.plugins.module_utils.core.secrets import mask_values
 from ansible_collections.hauser.multi_hauser.plugins.module_utils.core.supervisor import (
     ACTIVE_STATES,
@@ -193,6 +219,8 @@ class Changes(object):
         self.config_changed = []
         self.removed = []
         self.stopped = []
+        # The monitor's listener: "added", "restarted", "removed", "started" or "unchanged".
+        self.monitor = "unchanged"
 
     @property
     def restarted(self):
@@ -202,7 +230,7 @@ class Changes(object):
         return set(self.added + self.program_changed + self.config_changed + self.removed)
 
     def any(self):
-        return bool(self.moving() or self.stopped)
+        return bool(self.moving() or self.stopped or self.monitor != "unchanged")
 
 
 def invocation(params):
@@ -238,6 +266,18 @@ def sync_files(files, existing, records, keep, restart_all):
     return changes
 
 
+def sync_monitor(files, params, existed):
+    """Writes or removes the monitor's program and config; what that means for its listener."""
+    program_dir, etc_dir = params["program_dir"], params["etc_dir"]
+    if not params["monitor_program"]:
+        files.remove_root_file(etc_dir, "monitor.json")
+        return "removed" if files.remove_root_file(program_dir, MONITOR_PROGRAM_FILE) else "unchanged"
+    files.sync_root_file(etc_dir, "monitor.json", params["monitor_config"], 0o640)
+    if files.sync_root_file(program_dir, MONITOR_PROGRAM_FILE, params["monitor_program"], 0o644):
+        return "restarted" if existed else "added"
+    return "unchanged"
+
+
 class Apply(object):
     """Applies Changes to supervisord: stops what goes or restarts, all at once; then removes,
     adds and starts in one request; then waits until what started runs."""
@@ -266,10 +306,17 @@ class Apply(object):
             if record["org_id"] not in moving
             and processes.get(self.layout.program_name(record["org_id"]), {}).get("statename") not in ACTIVE_STATES)
 
+    def find_monitor_stopped(self, changes, processes):
+        if changes.monitor == "unchanged" and self.params["monitor_program"] \
+                and processes.get(MONITOR_NAME, {}).get("statename") not in ACTIVE_STATES:
+            changes.monitor = "started"
+
     def run(self, supervisor, processes, changes):
         name = self.layout.program_name
         ours = set(name(org_id) for org_id in changes.added + changes.program_changed + changes.removed
                    + changes.stopped)
+        if changes.monitor != "unchanged":
+            ours.add(MONITOR_NAME)
         groups_added, groups_changed, groups_removed = [
             [group for group in groups if group in ours] for groups in self._call(supervisor, "reloadConfig")[0]]
         # Stop every program that goes, changes or restarts, all at once, and wait for all of them.
@@ -286,6 +333,8 @@ class Apply(object):
             self.fail("still stopping after %d s: %s" % (self.params["stop_timeout"], ", ".join(sorted(still))))
         # Then remove, add and start, in one request.
         to_start = groups_changed + groups_added + [name(org_id) for org_id in changes.config_changed + changes.stopped]
+        if changes.monitor == "started":
+            to_start.append(MONITOR_NAME)
         to_start = sorted(set(to_start), key=to_start.index)
         calls = ([("removeProcessGroup", (group,)) for group in groups_removed + groups_changed]
                  + [("addProcessGroup", (group,)) for group in groups_changed + groups_added]
@@ -381,6 +430,9 @@ def main():
             stage=dict(type="str", default="all", choices=["all", "stop"]),
             start_timeout=dict(type="int", default=60),
             stop_timeout=dict(type="int", default=60),
+            monitor_program=dict(type="str", default=""),
+            monitor_config=dict(type="str", default=""),
+            etc_dir=dict(type="path", default=ETC_DIR),
             **SUPERVISOR_ARGUMENT_SPEC
         ),
         required_if=[("stage", "all", ["orgs"]), ("stage", "stop", ["keep"])],
@@ -396,14 +448,18 @@ def main():
         existing = files.managed_programs()
         delays = dict((org_id, files.export_delay(org_id)) for org_id in existing)
         changes = sync_files(files, existing, records, params["keep"] or (), params["restart_all"] and not stop_only)
+        if not stop_only:
+            changes.monitor = sync_monitor(files, params, os.path.exists(
+                os.path.join(params["program_dir"], MONITOR_PROGRAM_FILE)))
     except OSError as error:
         fail(module, describe(error))
-    if changes.moving() or records:
+    if changes.moving() or records or params["monitor_program"] or changes.monitor != "unchanged":
         if os.path.exists(params["supervisor_config"]):
             apply = Apply(module, layout)
             supervisor, processes = apply.connect()
-            if records:
+            if records is not None:
                 apply.find_stopped(changes, records, processes)
+                apply.find_monitor_stopped(changes, processes)
             if changes.any() and not module.check_mode:
                 apply.run(supervisor, processes, changes)
         elif not module.check_mode:  # in check mode on a fresh host, supervisor is not installed yet
@@ -417,6 +473,7 @@ def main():
         unchanged=len(records or ()) - len(changes.added) - len(changes.program_changed) - len(changes.config_changed),
         existing=sorted(existing),
         delays=dict((org_id, delay) for org_id, delay in delays.items() if delay),
+        monitor=changes.monitor,
     )
     if module._diff:
         result["diff"] = files.diff

@@ -349,6 +349,26 @@ class OrgFiles(object):
             with Dir(fd, base.join(org_id)) as org_dir:
                 org_dir.unlink(CONFIG_NAME)
 
+    def sync_root_file(self, directory_path, name, content, mode):
+        """A file of root's (not an org's) in a deployment directory: written when its content
+        differs (diffed, masked), its owner and mode kept. Returns whether the content changed."""
+        directory = self._root(directory_path, create=True)
+        with _Closing(directory):
+            return self._sync_file(directory, directory_path, name, content, 0, 0, mode)
+
+    def remove_root_file(self, directory_path, name):
+        """Removes such a file. Returns whether there was one."""
+        with _Closing(self._root(directory_path)) as directory:
+            current = directory.read(name) if directory is not None else None
+            if current is None:
+                return False
+            path = directory.join(name)
+            self.diff.append({"before_header": path, "after_header": path,
+                              "before": self.mask(current) if isinstance(current, str) else "", "after": ""})
+            if not self.check:
+                directory.unlink(name)
+            return True
+
     def _subdir(self, parent, name, uid, gid, mode):
         sub, changed = parent.subdir(name, uid, gid, mode, check=self.check)
         if changed:

@@ -25,6 +25,11 @@ MARKER = "Managed by Ansible (hauser.multi_hauser); changes here are overwritten
 PROGRAM_DIR = "/etc/supervisor/conf.d"
 SUPERVISOR_CONF = "/etc/supervisor/supervisord.conf"
 ETC_DIR = "/etc/multi-hauser"
+# The collection's code on a host (a VM or the image): its module_utils/core package, under the
+# path the controller imports it from, beside the scripts that import it.
+LIB_DIR = "/usr/local/lib/multi-hauser"
+CORE_DIR = posixpath.join(LIB_DIR, "ansible_collections/hauser/multi_hauser/plugins/module_utils/core")
+MONITOR_CONFIG = posixpath.join(ETC_DIR, "monitor.json")
 BINARY_LINK = "/usr/local/bin/hauser"
 
 
@@ -39,6 +44,9 @@ def host_layout(settings):
         "program_dir": PROGRAM_DIR,
         "supervisor_conf": SUPERVISOR_CONF,
         "etc_dir": ETC_DIR,
+        "lib_dir": LIB_DIR,
+        "core_dir": CORE_DIR,
+        "monitor_config": MONITOR_CONFIG,
         # In an image, supervisord runs as PID 1 with a config of its own.
         "container_supervisord_conf": posixpath.join(ETC_DIR, "supervisord.conf"),
         "credentials": posixpath.join(ETC_DIR, "gcp-credentials.json") if settings.get("gcp_credentials_file") else "",

@@ -387,6 +387,11 @@ SETTINGS = {
     "supervisor_sandbox": Boolean(),
     "supervisor_read_write_paths": TextList(Path()),
     "supervisor_restart": Boolean(),
+    # The monitor: each org's export state, as node_exporter's textfile (a VM) or /metrics (the image).
+    "monitor": Boolean(),
+    "metrics_textfile_dir": Path(optional=True),
+    "metrics_port": Integer(0, 65535),
+    "metrics_address": Text(r"^[0-9A-Za-z.:-]{1,253}$", "an IP address or a host name"),
 }
 
 # The settings an image takes at run time, from MULTI_HAUSER_<NAME>: what shapes each org's files.
@@ -396,11 +401,12 @@ IMAGE_SETTINGS = (
     "redshift_host", "redshift_port", "redshift_db", "redshift_user", "redshift_password",
     "redshift_database_schema", "redshift_credentials", "redshift_varchar_max",
     "local_save_dir", "export_duration", "export_delay_base", "export_delay_step", "export_delay_window",
-    "backoff", "backoff_steps_max", "config_extra",
+    "backoff", "backoff_steps_max", "config_extra", "metrics_port", "metrics_address",
 )
 
 # What the image's entrypoint renders with besides IMAGE_SETTINGS, fixed when the image is built.
-IMAGE_BUILD_SETTINGS = ("mode", "base_dir", "log_dir", "log_maxbytes", "log_backups", "user", "environment")
+IMAGE_BUILD_SETTINGS = ("mode", "base_dir", "log_dir", "log_maxbytes", "log_backups", "user", "environment",
+                        "monitor")
 
 # What each provider needs set, with and without storage only (the local provider always stores only).
 REQUIRED = {
@@ -501,5 +507,5 @@ def image_settings(settings, layout):
     """The image's defaults: the settings its entrypoint renders with, and where things are."""
     defaults = dict((name, settings[name]) for name in IMAGE_SETTINGS + IMAGE_BUILD_SETTINGS)
     defaults.update(hauser_path=layout["binary"], program_dir=layout["program_dir"], credentials_path="",
-                    supervisord_conf=layout["container_supervisord_conf"])
+                    supervisord_conf=layout["container_supervisord_conf"], monitor_config=layout["monitor_config"])
     return defaults

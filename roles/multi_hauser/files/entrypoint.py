@@ -29,6 +29,7 @@ from ansible_collections.hauser.multi_hauser.plugins.module_utils.core.files imp
     write_atomically,
 )
 from ansible_collections.hauser.multi_hauser.plugins.module_utils.core.layout import MARKER
+from ansible_collections.hauser.multi_hauser.plugins.module_utils.core.monitoring import config_text, monitor_config
 from ansible_collections.hauser.multi_hauser.plugins.module_utils.core.orgs import KeyFileError, parse_keyfile, read_keyfile
 from ansible_collections.hauser.multi_hauser.plugins.module_utils.core.render import layout_of, render_org_files
 from ansible_collections.hauser.multi_hauser.plugins.module_utils.core.settings import (
@@ -123,6 +124,13 @@ def write_orgs(files, settings):
                      "; %s\n[group:%s]\nprograms=%s\n" % (MARKER, GROUP, programs), 0, 0, 0o644)
 
 
+def write_monitor_config(orgs, settings):
+    """What the monitor reads: each org's timing, where its state and /metrics go."""
+    if settings.get("monitor"):
+        config = monitor_config(orgs, settings, settings["supervisord_conf"])
+        write_atomically(settings["monitor_config"], config_text(config), 0, 0, 0o640)
+
+
 def main(argv, environ):
     keyfile = argv[1] if len(argv) > 1 else environ.get("MULTI_HAUSER_KEYFILE", DEFAULT_KEYFILE)
     try:
@@ -141,6 +149,7 @@ def main(argv, environ):
         return 2
     try:
         write_orgs(files, settings)
+        write_monitor_config(orgs, settings)
     except OSError as exc:  # a directory others may change, or something planted where a file of ours goes
         sys.stderr.write("multi-hauser: %s\n" % describe(exc))
         return 2

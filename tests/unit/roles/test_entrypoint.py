@@ -78,6 +78,8 @@ class Image:
         settings = convert(raw, names=SETTINGS)
         defaults = image_settings(settings, host_layout(settings))
         defaults["program_dir"] = str(self.programs)
+        (self.root / "etc").mkdir(exist_ok=True)
+        defaults["monitor_config"] = str(self.root / "etc" / "monitor.json")
         (self.share / "settings.json").write_text(json.dumps(defaults))
 
     def main(self, capsys, environ=None):
@@ -167,3 +169,26 @@ def test_the_orgs_of_an_earlier_start_that_are_gone_lose_their_program_and_confi
     assert sorted(os.listdir(str(image.programs))) == ["hauser-o-1.conf", "orgs.group.conf"]
     assert not (image.base / "o-2" / "config.toml").exists() and (image.base / "o-2" / "tmp").is_dir()
     assert "programs=hauser-o-1\n" in (image.programs / "orgs.group.conf").read_text()
+
+
+def test_the_monitor_is_told_each_org_s_timing_and_where_metrics_go(image, capsys):
+    image.settings(export_duration="1h", metrics_port=9123, metrics_address="127.0.0.1")
+    assert image.main(capsys)[0] == "started"
+    path = image.root / "etc" / "monitor.json"
+    config = json.loads(path.read_text())
+    assert stat.S_IMODE(path.stat().st_mode) == 0o640
+    assert config["listen"] == ["127.0.0.1", 9123] and config["textfile"] == ""
+    assert config["state"] == str(image.base / ".monitor-state.json")
+    assert sorted(config["orgs"]) == ["o-1", "o-2"]
+    # the image's programs log to no file: their lines come to the monitor as events
+    assert [entry["log"] for entry in config["orgs"].values()] == [None, None]
+    assert [entry["export_duration_seconds"] for entry in config["orgs"].values()] == [3600.0, 3600.0]
+    delays = sorted(entry["export_delay_seconds"] for entry in config["orgs"].values())
+    assert delays == [86400.0, 86400.0 + 600.0]
+    assert KEY not in path.read_text()
+
+
+def test_without_the_monitor_no_monitor_config_is_written(image, capsys):
+    image.settings(monitor=False)
+    assert image.main(capsys)[0] == "started"
+    assert not (image.root / "etc" / "monitor.json").exists()

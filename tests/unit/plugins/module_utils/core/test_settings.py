@@ -107,7 +107,8 @@ def test_every_setting_of_a_kind_means_the_same_from_yaml_and_from_a_string(kind
 
 # Each whole-number setting's bounds (the role's argument spec describes them).
 INTEGER_BOUNDS = {"redshift_port": (1, 65535), "redshift_varchar_max": (1, 65535), "backoff_steps_max": (0, 64),
-                  "log_backups": (0, 1000), "start_timeout": (0, 3600), "apt_cache_valid_time": (0, 316224000)}
+                  "log_backups": (0, 1000), "start_timeout": (0, 3600), "apt_cache_valid_time": (0, 316224000),
+                  "metrics_port": (0, 65535)}
 
 REFUSED = {
     Boolean: ([2, 1.0, None, [], "maybe", "truee"], "true or false expected"),
@@ -293,6 +294,7 @@ README_IMAGE_VARIABLES = [
     "MULTI_HAUSER_REDSHIFT_VARCHAR_MAX", "MULTI_HAUSER_LOCAL_SAVE_DIR", "MULTI_HAUSER_EXPORT_DELAY_BASE",
     "MULTI_HAUSER_EXPORT_DELAY_STEP", "MULTI_HAUSER_EXPORT_DELAY_WINDOW", "MULTI_HAUSER_EXPORT_DURATION",
     "MULTI_HAUSER_BACKOFF", "MULTI_HAUSER_BACKOFF_STEPS_MAX", "MULTI_HAUSER_CONFIG_EXTRA",
+    "MULTI_HAUSER_METRICS_PORT", "MULTI_HAUSER_METRICS_ADDRESS",
 ]
 
 
