@@ -15,10 +15,15 @@ description:
   - Turns what M(hauser.multi_hauser.multi_hauser_status) reports on each host into the lines of one
     table; used by the C(hauser.multi_hauser.status) playbook.
   - Columns are ORG, SHOULD RUN ON (from the assignment, C(-) when unknown), RUNS ON, STATE, UPTIME,
-    EXPORTDELAY, the last log line, and a FLAG. The flag is C(NOT RUNNING) for an org that runs on no
-    host, C(ON n HOSTS) for one that runs on more than one, and C(WRONG HOST) for one that runs
-    elsewhere than it should; and C(n PROCESSES) where n hauser processes run for the org on one
-    host (a supervisord that died left its hausers behind). An org may have several flags.
+    EXPORTDELAY, LAST EXPORT (where the org's export stands: the end of the last window it
+    finished), NEXT EXPORT (when hauser exports next), a FLAG and the last log line. The times are
+    UTC, as the monitor knows them (C(-) without it).
+  - The flag is C(NOT RUNNING) for an org that runs on no host, C(ON n HOSTS) for one that runs on
+    more than one, and C(WRONG HOST) for one that runs elsewhere than it should; C(n PROCESSES)
+    where n hauser processes run for the org on one host (a supervisord that died left its hausers
+    behind); C(STALE) for an org whose export stands further behind than its ExportDelay and
+    ExportDuration allow, by more than an hour; C(RETRYING) (with the number of failures in a
+    row) for one whose last export cycles failed. An org may have several flags.
 options:
   _input:
     description: Host name to the list of orgs its M(hauser.multi_hauser.multi_hauser_status) returned.
@@ -43,12 +48,23 @@ _value:
   elements: string
 """
 
+import datetime
+
+UTC = datetime.timezone.utc
+
 # A hauser that runs without its program (left by a supervisord that died) exports all the same.
 RUNNING = ("RUNNING", "STARTING", "NO PROGRAM")
-HEADER = ("ORG", "SHOULD RUN ON", "RUNS ON", "STATE", "UPTIME", "EXPORTDELAY", "FLAG", "LAST LOG LINE")
+HEADER = ("ORG", "SHOULD RUN ON", "RUNS ON", "STATE", "UPTIME", "EXPORTDELAY", "LAST EXPORT", "NEXT EXPORT", "FLAG",
+          "LAST LOG LINE")
 
 
-def _flags(running_on, should_run_on, process_counts):
+def _time(seconds):
+    if seconds is None:
+        return "-"
+    return datetime.datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _flags(running_on, should_run_on, present):
     """What is wrong with an org, as the FLAG column says it (several flags at once)."""
     flags = []
     if not running_on:
@@ -57,7 +73,14 @@ def _flags(running_on, should_run_on, process_counts):
         flags.append("ON %d HOSTS" % len(running_on))
     elif should_run_on not in (None, running_on[0]):
         flags.append("WRONG HOST")
-    flags.extend("%d PROCESSES" % count for count in process_counts if count > 1)
+    flags.extend("%d PROCESSES" % org.get("processes", 1) for _host, org in present if org.get("processes", 1) > 1)
+    # Of the hosts that run it (or, if none does, of every host that knows it): the export's health.
+    watched = [org for host, org in present if host in running_on] or [org for _host, org in present]
+    if any(org.get("stale") for org in watched):
+        flags.append("STALE")
+    failures = [org.get("consecutive_failures") or 0 for org in watched if org.get("export_state") == "retrying"]
+    if failures:
+        flags.append("RETRYING (%d failure%s)" % (max(failures), "" if max(failures) == 1 else "s"))
     return ", ".join(flags)
 
 
@@ -71,12 +94,13 @@ def status_table(statuses, assignment=None):
     for org_id in sorted(set(programs) | set(assignment)):
         present = programs.get(org_id, [])
         running_on = [host for host, org in present if org["state"] in RUNNING]
-        flag = _flags(running_on, assignment.get(org_id), [org.get("processes", 1) for _host, org in present])
+        flag = _flags(running_on, assignment.get(org_id), present)
         should = assignment.get(org_id, "-")
         if not present:
-            rows.append((org_id, should, "-", "-", "-", "-", flag, ""))
+            rows.append((org_id, should, "-", "-", "-", "-", "-", "-", flag, ""))
         for host, org in present:
-            rows.append((org_id, should, host, org["state"], org["uptime"], org["export_delay"], flag,
+            rows.append((org_id, should, host, org["state"], org["uptime"], org["export_delay"],
+                         _time(org.get("last_export_end")), _time(org.get("next_export")), flag,
                          org["last_log_line"][:100]))
     widths = [max(len(row[column]) for row in [HEADER] + rows) for column in range(len(HEADER) - 1)]
     lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)) + "  " + row[-1]

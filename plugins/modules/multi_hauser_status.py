@@ -36,6 +36,10 @@ options:
     type: list
     elements: str
     default: []
+  monitor_config:
+    description: The monitor's config, which says where its state file is.
+    type: path
+    default: /etc/multi-hauser/monitor.json
 extends_documentation_fragment:
   - hauser.multi_hauser.supervisor
 attributes:
@@ -83,14 +87,40 @@ orgs:
     last_log_line:
       description: The last line of its log, secrets masked, or an empty string.
       type: str
+    export_state:
+      description: Where the monitor says its export is, C(waiting), C(exporting), C(retrying),
+        C(starting) or C(down); C(-) without the monitor.
+      type: str
+    last_export_end:
+      description: Where its export stands (the end of the last window finished), as a Unix time;
+        null when unknown.
+      type: float
+    next_export:
+      description: When hauser exports next (after its wait, or its retry pause), as a Unix time;
+        null when unknown.
+      type: float
+    consecutive_failures:
+      description: Export cycles that failed in a row.
+      type: int
+    stale:
+      description: Whether its export stands further behind than its ExportDelay and ExportDuration
+        allow, by more than an hour (as the alert MultiHauserOrgExportStale says by default).
+      type: bool
 """
 
 import os
 import re
+import time
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.hauser.multi_hauser.plugins.module_utils.core.files import EXPORT_DELAY, OrgFiles, describe
-from ansible_collections.hauser.multi_hauser.plugins.module_utils.core.layout import CONFIG_NAME, PROGRAM_DIR, Layout
+from ansible_collections.hauser.multi_hauser.plugins.module_utils.core.layout import (
+    CONFIG_NAME,
+    MONITOR_CONFIG,
+    PROGRAM_DIR,
+    Layout,
+)
+from ansible_collections.hauser.multi_hauser.plugins.module_utils.core.monitoring import summaries
 from ansible_collections.hauser.multi_hauser.plugins.module_utils.core.secrets import config_secrets, mask_values
 from ansible_collections.hauser.multi_hauser.plugins.module_utils.core.supervisor import (
     SUPERVISOR_ARGUMENT_SPEC,
@@ -99,6 +129,9 @@ from ansible_collections.hauser.multi_hauser.plugins.module_utils.core.superviso
 )
 
 _RUNNING_DETAIL = re.compile(r"^pid \d+, uptime (.+)$")
+# An org of which the monitor knows nothing (no monitor, or not yet).
+NO_EXPORT = {"export_state": "-", "last_export_end": None, "next_export": None, "consecutive_failures": 0,
+             "stale": False}
 
 
 def last_line(path, tail_bytes=4096):
@@ -141,6 +174,7 @@ def main():
             base_dir=dict(type="path", default="/var/lib/multi-hauser"),
             log_dir=dict(type="path", default="/var/log/multi-hauser"),
             secrets=dict(type="list", elements="str", default=[], no_log=True),
+            monitor_config=dict(type="path", default=MONITOR_CONFIG),
             **SUPERVISOR_ARGUMENT_SPEC
         ),
         supports_check_mode=True,
@@ -155,6 +189,7 @@ def main():
     layout = Layout(params["base_dir"], PROGRAM_DIR, params["log_dir"])
     files = OrgFiles(layout, -1, -1, check=True)
     running = hauser_processes(layout)
+    exports = summaries(params["monitor_config"], time.time())
     orgs = []
     try:
         for name, info in processes.items():
@@ -173,12 +208,13 @@ def main():
                 processes=running.pop(org_id, 0),
                 last_log_line=mask_values(last_line(layout.log_path(org_id)),
                                           sorted(config_secrets(config) + params["secrets"], key=len, reverse=True)),
+                **exports.get(org_id, NO_EXPORT)
             ))
     except OSError as error:
         module.fail_json(msg=describe(error))
     for org_id, count in running.items():  # a hauser without its program
         orgs.append(dict(org_id=org_id, state="NO PROGRAM", pid=0, uptime="-", export_delay="-", processes=count,
-                         last_log_line=""))
+                         last_log_line="", **NO_EXPORT))
     module.exit_json(changed=False, orgs=sorted(orgs, key=lambda org: org["org_id"]))
 
 

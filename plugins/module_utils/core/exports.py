@@ -195,7 +195,10 @@ class OrgState(object):
     hauser pauses until next_export), "down" (supervisord says the process is not running: set
     and lifted by process events alone, so that lines read late from a process that has ended
     count their failures but do not bring it back up). up: RUNNING. restarts: starts that
-    supervisord made on its own. last_export_end: the end of the last window finished.
+    supervisord made on its own. last_export_end: the end of the last window finished, or the
+    start of the window hauser creates (its sync point, or StartTime) if that is later: where
+    the org's export stands, even for an org that never finished a window since the monitor
+    started, or one whose every attempt fails.
     consecutive_failures, retrying_since (the first of them) and last_error (a classification,
     see classify_error): the current run of failed cycles. first_seen: when this state was made
     (what the rules go by for an org that never finished a window); updated: its last change.
@@ -314,6 +317,11 @@ class OrgState(object):
             return
         if self.window_end is not None and start != self.window_start and end != self.window_end:
             self._finish_window()
+        # A window starts at hauser's sync point, the end of the last window it finished (in this
+        # run or an earlier one, which this monitor may not have seen), or at StartTime when it
+        # finished none: all that StartTime asks for before it is exported.
+        if self.last_export_end is None or start > self.last_export_end:
+            self.last_export_end = start
         self.window_start, self.window_end = start, end
         self.next_export = None
         self._cause = None

@@ -93,6 +93,38 @@ def monitor_config(orgs, settings, supervisor_config):
     }
 
 
+# What the status table calls STALE, as the alert rule MultiHauserOrgExportStale does with its
+# default margin: the org's export stands further behind now than its ExportDelay and
+# ExportDuration allow, by more than the margin (an org whose export stands nowhere yet counts from
+# when the monitor first saw it).
+STALE_MARGIN_SECONDS = 3600
+
+
+def is_stale(state, timing, now, margin=STALE_MARGIN_SECONDS):
+    """Whether an org (its OrgState, and its entry of the monitor's config) is STALE."""
+    since = state.last_export_end if state.last_export_end is not None else state.first_seen
+    return now - since > timing["export_delay_seconds"] + timing["export_duration_seconds"] + margin
+
+
+def summaries(config_path, now):
+    """org id -> what the status table shows of its export (the state file's view, or nothing
+    when there is no monitor): export_state, last_export_end, next_export (Unix times or None),
+    consecutive_failures, stale."""
+    try:
+        config = read_config(config_path)
+    except MonitorError:
+        return {}
+    states = States.load(config["state"], now)
+    found = {}
+    for org_id, timing in config["orgs"].items():
+        state = states.orgs.get(org_id)
+        if state is not None:
+            found[org_id] = {"export_state": state.state, "last_export_end": state.last_export_end,
+                             "next_export": state.next_export, "consecutive_failures": state.consecutive_failures,
+                             "stale": is_stale(state, timing, now)}
+    return found
+
+
 def config_text(config):
     return json.dumps(config, indent=1, sort_keys=True) + "\n"
 

@@ -10,10 +10,12 @@ import os
 import re
 import subprocess
 import sys
+import time
 
 import pytest
 
 import ansible_collections.hauser.multi_hauser.plugins.modules.multi_hauser_status as status_module
+from ansible_collections.hauser.multi_hauser.plugins.module_utils.core.exports import States
 
 COLLECTIONS_DIR = os.path.abspath(os.path.join(os.path.dirname(status_module.__file__), *[os.pardir] * 5))
 MODULE = "ansible_collections.hauser.multi_hauser.plugins.modules.multi_hauser_status"
@@ -150,10 +152,50 @@ def test_each_org_s_hauser_processes_are_counted_and_those_without_a_program_lis
     assert (orgs["running"]["state"], orgs["running"]["processes"]) == ("RUNNING", 2)
     assert (orgs["linked"]["state"], orgs["linked"]["processes"]) == ("RUNNING", 1)
     assert orgs["ghost"] == {"org_id": "ghost", "state": "NO PROGRAM", "pid": 0, "uptime": "-", "export_delay": "-",
-                             "processes": 1, "last_log_line": ""}
+                             "processes": 1, "last_log_line": "", "export_state": "-", "last_export_end": None,
+                             "next_export": None, "consecutive_failures": 0, "stale": False}
     # the config is not read through a link
     assert orgs["linked"]["export_delay"] == "-" and orgs["running"]["export_delay"] == "24h"
     # the log line's secrets: those of the config, and those given
     assert orgs["running"]["last_log_line"] == "2026/11/28 19:56:42 key ********, password ********, proxy ********"
     for secret in (KEY, PASSWORD, EXTRA_SECRET):
         assert secret not in output
+
+
+def test_the_monitor_s_view_of_each_org_s_export(deployment, tmp_path):
+    supervisord, base, logs = deployment
+    now = time.time()
+    day, hour = 86400.0, 3600.0
+    states = States()
+    fresh = states.org("running", now - day)  # waiting, its export within its delay and duration
+    fresh.state, fresh.last_export_end, fresh.next_export = "waiting", now - 26 * hour, now + hour
+    failing = states.org("fatal", now - day)  # retrying, 2 days behind
+    failing.state, failing.last_export_end, failing.consecutive_failures = "retrying", now - 2 * day, 9
+    new = states.org("exited", now - 60)  # seen a minute ago, never exported
+    state_path = tmp_path / "state.json"
+    states.save_atomically(str(state_path))
+    timing = {"export_delay_seconds": 25 * hour, "export_duration_seconds": 6 * hour, "log": None}
+    config = {"version": 1, "state": str(state_path), "textfile": "", "listen": None, "supervisor_config": "",
+              "orgs": {"running": timing, "fatal": timing, "exited": timing}}
+    (tmp_path / "monitor.json").write_text(json.dumps(config))
+    result, _output = run_module(tmp_path, base_dir=base, log_dir=logs, supervisor_config=supervisord.config,
+                                 monitor_config=str(tmp_path / "monitor.json"))
+    assert not result.get("failed"), result
+    orgs = {org["org_id"]: org for org in result["orgs"]}
+    seen = dict((org_id, (org["export_state"], org["last_export_end"], org["next_export"],
+                          org["consecutive_failures"], org["stale"])) for org_id, org in orgs.items())
+    assert seen == {
+        "running": ("waiting", fresh.last_export_end, fresh.next_export, 0, False),
+        "fatal": ("retrying", failing.last_export_end, None, 9, True),
+        "exited": ("starting", None, None, 0, False),
+        "stopped": ("-", None, None, 0, False),  # not in the monitor's config
+    }
+    assert new.first_seen == now - 60
+
+
+def test_without_a_monitor_config_no_export_is_known(deployment, tmp_path):
+    supervisord, base, logs = deployment
+    result = run_module(tmp_path, base_dir=base, log_dir=logs, supervisor_config=supervisord.config,
+                        monitor_config=str(tmp_path / "missing.json"))[0]
+    assert not result.get("failed"), result
+    assert set(org["export_state"] for org in result["orgs"]) == {"-"}
