@@ -22,6 +22,10 @@
 #            side, MH_BENCH_NOOP_ROUNDS (3) times each, with MH_BENCH_NOOP_SMALL (10) then
 #            MH_BENCH_NOOP_LARGE (300) orgs: their medians and ratios, the remote module runs of a
 #            no-op deploy, and how often a deploy opens the key file (strace)
+#   monitor  the monitor with MH_BENCH_MONITOR (500) orgs exporting to the fake FullStory API: the
+#            first deploy's seconds until every org RUNNING without the monitor and with it (each
+#            on a fresh VM), then the monitor's CPU over MH_BENCH_MONITOR_SECONDS (60) while the
+#            orgs catch up and once they all wait (steady state), as a share of one core
 #   multihost  deploy over SSH, first run then no-op run: one VM with MH_BENCH_MULTI /
 #            MH_BENCH_MULTI_HOSTS (300 / 3 = 100) orgs, against MH_BENCH_MULTI_HOSTS VMs in one
 #            inventory with MH_BENCH_MULTI orgs spread over them (handled in parallel: the
@@ -37,7 +41,7 @@
 # they do stretch each other's wall-clock seconds.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-SECTIONS=(keyfile plan noop deploy naive image multihost)
+SECTIONS=(keyfile plan noop deploy naive image monitor multihost)
 MH_BENCH_SMALL=${MH_BENCH_SMALL:-10}
 MH_BENCH_LARGE=${MH_BENCH_LARGE:-500}
 MH_BENCH_NAIVE=${MH_BENCH_NAIVE:-100}
@@ -45,6 +49,8 @@ MH_BENCH_IMAGE_SMALL=${MH_BENCH_IMAGE_SMALL:-10}
 MH_BENCH_IMAGE_LARGE=${MH_BENCH_IMAGE_LARGE:-100}
 MH_BENCH_MULTI=${MH_BENCH_MULTI:-300}
 MH_BENCH_MULTI_HOSTS=${MH_BENCH_MULTI_HOSTS:-3}
+MH_BENCH_MONITOR=${MH_BENCH_MONITOR:-500}
+MH_BENCH_MONITOR_SECONDS=${MH_BENCH_MONITOR_SECONDS:-60}
 MH_BENCH_PLAN_SMALL=${MH_BENCH_PLAN_SMALL:-100x1}
 MH_BENCH_PLAN_LARGE=${MH_BENCH_PLAN_LARGE:-10000x100}
 MH_BENCH_NOOP_SMALL=${MH_BENCH_NOOP_SMALL:-10}
@@ -468,6 +474,70 @@ bench_noop() {
     "$small" "$(ratio "$noop_small" "$one_small")" "$(within "$(ratio "$noop_small" "$one_small")" 3)" \
     "$large" "$small" "$(ratio "$NOOP_S" "$noop_small")" "$(within "$(ratio "$NOOP_S" "$noop_small")" 1.3)")"
   vm_tool stop --state-dir "$dir/vms" >/dev/null
+}
+
+# monitor_cpu VM SECONDS: the share of one core (percent) the monitor's process used over SECONDS.
+monitor_cpu() {
+  docker exec "$1" python3 - "$2" <<'PY'
+import os, subprocess, sys, time
+def pid():
+    out = subprocess.run(["supervisorctl", "pid", "multi-hauser-monitor"], capture_output=True, text=True).stdout
+    return int(out.strip())
+def ticks(pid):
+    with open("/proc/%d/stat" % pid) as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])  # utime + stime
+seconds = float(sys.argv[1])
+process = pid()
+before, start = ticks(process), time.time()
+time.sleep(seconds)
+used = (ticks(process) - before) / os.sysconf("SC_CLK_TCK")
+print("%.2f" % (100.0 * used / (time.time() - start)) if pid() == process else "restarted")
+PY
+}
+
+# waiting_orgs VM: how many orgs the monitor's state file says are waiting (caught up).
+waiting_orgs() {
+  docker exec "$1" python3 -c '
+import json
+try:
+    states = json.load(open("/var/lib/multi-hauser/.monitor-state.json"))["orgs"]
+except (OSError, ValueError):
+    states = {}
+print(sum(1 for state in states.values() if state["state"] == "waiting"))' 2>/dev/null || printf '0'
+}
+
+bench_monitor() {
+  local orgs=$MH_BENCH_MONITOR seconds=$MH_BENCH_MONITOR_SECONDS dir="$MH_WORK/monitor" off_s=failed on_s=failed
+  local vm start catching=- steady=- waited=0 monitor
+  mkdir -p "$dir"
+  start_fake_api
+  make_keyfile "$orgs" "$dir/keys.csv"
+  write_vars "$dir" "$dir/keys.csv"
+  # Each org catches up a day in 6 h windows from the fake API, then waits.
+  printf 'multi_hauser_config_extra:\n  ApiURL: "%s"\n  StartTime: "%s"\n  ExportDuration: 6h\n  Backoff: 5s\n' \
+    "$MH_FAKE_API_URL" "$(date -u -d '-1 day' +%Y-%m-%dT%H:00:00Z)" >> "$dir/vars.yml"
+  for monitor in false true; do
+    rm -f "$dir/inventory.yml"
+    start_bench_vm "mh-bench-monitor-$monitor" "$dir"
+    vm=$VM_NAME
+    timed_playbook "monitor-$orgs-$monitor" "$vm" -i "$dir/inventory.yml" -e "@$dir/vars.yml" \
+      -e "multi_hauser_monitor=$monitor" hauser.multi_hauser.deploy
+    if [[ $monitor == false ]]; then
+      off_s=$RUN_SECONDS
+    else
+      on_s=$RUN_SECONDS
+      catching=$(monitor_cpu "$vm" "$seconds")
+      start=$(date +%s)
+      while (( $(waiting_orgs "$vm") < orgs && $(date +%s) - start < 600 )); do sleep 5; done
+      waited=$(waiting_orgs "$vm")
+      steady=$(monitor_cpu "$vm" "$seconds")
+    fi
+    vm_tool stop --state-dir "$dir/vms" >/dev/null
+  done
+  add_row "deploy until all RUNNING, no monitor" "$orgs" "$off_s" - "first run, fresh VM"
+  add_row "deploy until all RUNNING, monitor" "$orgs" "$on_s" - "first run, fresh VM; ratio $(ratio "$on_s" "$off_s")"
+  add_note "monitor with $orgs orgs: ${catching}% of one core in the first $seconds s (catching up), ${steady}% over $seconds s once $waited of them wait"
 }
 
 bench_multihost() {
