@@ -106,6 +106,16 @@ options:
       a program after its C(stopwaitsecs)); the task fails naming those still stopping.
     type: int
     default: 60
+  canary:
+    description:
+      - When the programs switch an org from one hauser binary to another (a new version), switch
+        one org first, the canary, and the others only once it runs; if the canary, or then any
+        org, does not reach C(RUNNING) within O(start_timeout), every org that switched goes back
+        to the binary it ran before and the task fails, naming the orgs and showing the last line
+        each logged (secrets masked). Orgs never run twice: each is stopped before it starts again.
+      - A second run with the same binary tries the canary again, and leaves the others alone.
+    type: bool
+    default: false
   monitor_program:
     description:
       - With O(stage=all), the program file of the monitor, the supervisord event listener
@@ -177,6 +187,11 @@ delays:
   description: The ExportDelay in the config of each of those orgs, before the task.
   type: dict
   returned: always
+rolled_back_to:
+  description: When the task failed because a new binary did not run, the binary every org runs
+    again.
+  type: str
+  returned: on failure, after a roll back
 monitor:
   description: What became of the monitor's listener, C(added), C(restarted), C(removed), C(started)
     (it was not running) or C(unchanged).
@@ -187,6 +202,7 @@ monitor:
 import grp
 import os
 import pwd
+import re
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.hauser.multi_hauser.plugins.module_utils.core.files import OrgFiles, describe, sync_all
@@ -195,7 +211,7 @@ from ansible_collections.hauser.multi_hauser.plugins.module_utils.core.monitorin
     MONITOR_NAME,
     MONITOR_PROGRAM_FILE,
 )
-from ansible_collections.hauser.multi_hauser.plugins.module_utils.core.secrets import mask_values
+from ansible_collections.hauser.multi_hauser.plugins.module_utils.core.secrets import config_secrets, mask_values
 from ansible_collections.hauser.multi_hauser.plugins.module_utils.core.supervisor import (
     ACTIVE_STATES,
     FAULT_ALREADY_ADDED,
@@ -221,6 +237,8 @@ class Changes(object):
         self.stopped = []
         # The monitor's listener: "added", "restarted", "removed", "started" or "unchanged".
         self.monitor = "unchanged"
+        # Whether the monitor's config changed: a change, though the listener takes it by itself.
+        self.monitor_config_changed = False
 
     @property
     def restarted(self):
@@ -247,11 +265,11 @@ def fail(module, msg):
 
 
 def sync_files(files, existing, records, keep, restart_all):
-    """Writes the records' files and removes the programs of orgs not wanted; returns Changes.
-    existing: org id -> program file of the orgs the host had. records is None for stage stop,
-    which writes nothing and keeps the orgs of keep."""
+    """Writes the records' files and removes the programs of orgs not wanted (neither a record's
+    nor in keep); returns Changes. existing: org id -> program file of the orgs the host had.
+    records is None for stage stop, which writes nothing and keeps the orgs of keep."""
     changes = Changes()
-    wanted = set(keep) if records is None else set(record["org_id"] for record in records)
+    wanted = set(keep) | set(record["org_id"] for record in records or ())
     for change in sync_all(files, existing, records or ()):
         if change.new:
             changes.added.append(change.org_id)
@@ -267,25 +285,140 @@ def sync_files(files, existing, records, keep, restart_all):
 
 
 def sync_monitor(files, params, existed):
-    """Writes or removes the monitor's program and config; what that means for its listener."""
+    """Writes or removes the monitor's program and config; returns what that means for its
+    listener, and whether the config changed (the listener reads it again by itself)."""
     program_dir, etc_dir = params["program_dir"], params["etc_dir"]
     if not params["monitor_program"]:
-        files.remove_root_file(etc_dir, "monitor.json")
-        return "removed" if files.remove_root_file(program_dir, MONITOR_PROGRAM_FILE) else "unchanged"
-    files.sync_root_file(etc_dir, "monitor.json", params["monitor_config"], 0o640)
+        config_changed = files.remove_root_file(etc_dir, "monitor.json")
+        return "removed" if files.remove_root_file(program_dir, MONITOR_PROGRAM_FILE) else "unchanged", config_changed
+    config_changed = files.sync_root_file(etc_dir, "monitor.json", params["monitor_config"], 0o640)
     if files.sync_root_file(program_dir, MONITOR_PROGRAM_FILE, params["monitor_program"], 0o644):
-        return "restarted" if existed else "added"
-    return "unchanged"
+        return "restarted" if existed else "added", config_changed
+    return "unchanged", config_changed
+
+
+_COMMAND = re.compile(r"^command=(\S+)", re.MULTILINE)
+
+
+def binary_of(program):
+    """The binary a program file runs (its command's first word), or None."""
+    match = _COMMAND.search(program or "")
+    return match.group(1) if match else None
+
+
+def on_binary(record, binary):
+    """The record with its program running binary instead of the one it names."""
+    return dict(record, program=_COMMAND.sub(lambda match: "command=" + binary, record["program"], count=1))
+
+
+def last_log_line(path, tail_bytes=4096):
+    """The last line of a log file (never read through a link), or an empty string."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except (OSError, TypeError):
+        return ""
+    try:
+        size = os.fstat(fd).st_size
+        os.lseek(fd, max(0, size - tail_bytes), os.SEEK_SET)
+        lines = [line for line in os.read(fd, tail_bytes).decode("utf-8", "replace").splitlines() if line.strip()]
+    finally:
+        os.close(fd)
+    return lines[-1] if lines else ""
+
+
+def switching_orgs(files, existing, records):
+    """The orgs whose program switches from one hauser binary to another, in the records' order."""
+    switching = []
+    for record in records or ():
+        if record["org_id"] in existing:
+            before = binary_of(files.program_text(record["org_id"]))
+            if before is not None and before != binary_of(record["program"]):
+                switching.append(record["org_id"])
+    return switching
+
+
+def _version(binary):
+    """What to call a binary in a message: its version directory's name (<install_dir>/<version>/hauser)."""
+    return "hauser %s" % os.path.basename(os.path.dirname(binary)) if binary else "hauser"
+
+
+class Upgrade(object):
+    """A switch to a new hauser binary: the canary (the first switching org) first, then the
+    others; when an org does not start, every org that switched goes back."""
+
+    def __init__(self, module, files, layout, records, keep, switching):
+        self.module = module
+        self.files = files
+        self.layout = layout
+        self.records = records
+        self.keep = keep
+        by_id = dict((record["org_id"], record) for record in records)
+        self.canary = switching[0]
+        self.later = set(switching[1:])
+        self.new = binary_of(by_id[self.canary]["program"])
+        self.old = binary_of(files.program_text(self.canary))
+
+    def first_records(self):
+        return [record for record in self.records if record["org_id"] not in self.later]
+
+    def switch_the_others(self, apply, changes):
+        """Writes the other switching orgs' files and restarts them; rolls every switched org back
+        if one does not start. Returns the problems that are not the new binary's."""
+        if not self.later:
+            return []
+        try:
+            others = sync_files(self.files, self.files.managed_programs(), self.records, self.keep, False)
+        except OSError as error:
+            fail(self.module, describe(error))
+        supervisor, processes = apply.connect()
+        problems = apply.run(supervisor, processes, others)
+        changes.program_changed.extend(others.program_changed)
+        changes.config_changed.extend(others.config_changed)
+        if problems:
+            self.roll_back(apply, self.records, problems)
+        return []
+
+    def roll_back(self, apply, written, problems):
+        """Every org of written that runs the new binary runs the old one again; then fails,
+        naming the orgs that did not start and what each logged last (secrets masked)."""
+        moved = [record for record in written if binary_of(record["program"]) == self.new]
+        secrets = sorted(set(self.module.params["secrets"]) | set(
+            value for record in written for value in config_secrets(record["config"])), key=len, reverse=True)
+        # What the new binary logged last, before the old one logs again.
+        infos = apply.infos(apply.connect()[0])
+        logged = []
+        for record in moved:
+            line = last_log_line(infos.get(self.layout.program_name(record["org_id"]), {}).get("stdout_logfile"))
+            if line:
+                logged.append("%s: %s" % (record["org_id"], mask_values(line, secrets)[:300]))
+        back = [on_binary(record, self.old) if record in moved else record for record in written]
+        untouched = set(record["org_id"] for record in self.records) - set(record["org_id"] for record in written)
+        try:
+            changes = sync_files(self.files, self.files.managed_programs(), back, self.keep | untouched, False)
+        except OSError as error:
+            fail(self.module, describe(error))
+        supervisor, processes = apply.connect()
+        still = apply.run(supervisor, processes, changes)
+        which = "the canary, %s," % self.canary if written is not self.records else "%d org(s)" % len(moved)
+        msg = ("%s did not start for %s on this host, so every org that switched to it runs %s again: %s%s%s." % (
+            _version(self.new), which, _version(self.old), "; ".join(problems),
+            "; last logged: " + " | ".join(logged) if logged else "",
+            "; and going back did not work either: " + "; ".join(still) if still else ""))
+        self.module.fail_json(msg=mask_values(msg, secrets), rolled_back_to=self.old,
+                              rolled_back=sorted(record["org_id"] for record in moved),
+                              invocation=invocation(self.module.params))
 
 
 class Apply(object):
     """Applies Changes to supervisord: stops what goes or restarts, all at once; then removes,
     adds and starts in one request; then waits until what started runs."""
 
-    def __init__(self, module, layout):
+    def __init__(self, module, layout, strict=False):
         self.module = module
         self.layout = layout
         self.params = module.params
+        # An org still not RUNNING at the end of the wait is a problem (with a new binary), not a warning.
+        self.strict = strict
 
     def fail(self, msg):
         fail(self.module, msg)
@@ -347,8 +480,7 @@ class Apply(object):
         problems = ["supervisord could not %s %s: %s" % (method, group, why)
                     for group, (method, why) in sorted(failed.items())]
         problems += self.wait_started(supervisor, [group for group in to_start if group not in failed])
-        if problems:
-            self.fail("; ".join(problems))
+        return problems
 
     def wait_started(self, supervisor, groups):
         """Waits until each of these programs is RUNNING (past its startsecs) or has given up
@@ -359,11 +491,21 @@ class Apply(object):
         pending = self._wait(supervisor, groups, lambda info: info["statename"] in ("RUNNING", "FATAL"), timeout)
         infos = self._call(supervisor, "getAllProcessInfo")
         infos = dict((info["name"], info) for info in infos)
-        org_of = self.layout.org_of_program
+
+        def org_of(group):  # the monitor's group is no org's
+            return self.layout.org_of_program(group) or group
+
         fatal = sorted(group for group in groups if infos.get(group, {}).get("statename") == "FATAL")
+        if pending and self.strict:  # a new binary: what does not run within the time fails
+            return ["not RUNNING after %d s (multi_hauser_start_timeout): %s" % (
+                timeout, ", ".join(sorted(org_of(group) for group in pending)))] + self._fatal(infos, fatal, org_of)
         if pending:
             self.module.warn("%d org(s) not yet RUNNING after %d s (multi_hauser_start_timeout): %s" % (
                 len(pending), timeout, ", ".join(sorted(org_of(group) for group in pending))))
+        return self._fatal(infos, fatal, org_of)
+
+    @staticmethod
+    def _fatal(infos, fatal, org_of):
         if not fatal:
             return []
         described = []
@@ -373,6 +515,12 @@ class Apply(object):
             described.append("%s (%s; its log: %s)" % (org_of(group), why, info.get("stdout_logfile") or "-"))
         return ["hauser could not start for %d org(s); supervisord gave up (FATAL): %s" % (
             len(fatal), "; ".join(described))]
+
+    def infos(self, supervisor):
+        try:
+            return supervisor.processes()
+        except SupervisorError as error:
+            self.fail(str(error))
 
     def _call(self, supervisor, method, *args):
         try:
@@ -430,6 +578,7 @@ def main():
             stage=dict(type="str", default="all", choices=["all", "stop"]),
             start_timeout=dict(type="int", default=60),
             stop_timeout=dict(type="int", default=60),
+            canary=dict(type="bool", default=False),
             monitor_program=dict(type="str", default=""),
             monitor_config=dict(type="str", default=""),
             etc_dir=dict(type="path", default=ETC_DIR),
@@ -444,28 +593,43 @@ def main():
     layout = Layout(params["base_dir"], params["program_dir"])
     uid, gid = _owner_ids(module)
     files = OrgFiles(layout, uid, gid, check=module.check_mode, secrets=params["secrets"])
+    keep = set(params["keep"] or ())
     try:
         existing = files.managed_programs()
         delays = dict((org_id, files.export_delay(org_id)) for org_id in existing)
-        changes = sync_files(files, existing, records, params["keep"] or (), params["restart_all"] and not stop_only)
+        switching = switching_orgs(files, existing, records) if params["canary"] else []
+    except OSError as error:
+        fail(module, describe(error))
+    # (In check mode the whole change is shown, as one.)
+    upgrade = Upgrade(module, files, layout, records, keep, switching) if switching and not module.check_mode else None
+    # With a new binary, the canary first: every record but the other switching orgs, which stay.
+    first = records if upgrade is None else upgrade.first_records()
+    try:
+        changes = sync_files(files, existing, first, keep | (upgrade.later if upgrade else set()),
+                             params["restart_all"] and not stop_only)
         if not stop_only:
-            changes.monitor = sync_monitor(files, params, os.path.exists(
+            changes.monitor, changes.monitor_config_changed = sync_monitor(files, params, os.path.exists(
                 os.path.join(params["program_dir"], MONITOR_PROGRAM_FILE)))
     except OSError as error:
         fail(module, describe(error))
     if changes.moving() or records or params["monitor_program"] or changes.monitor != "unchanged":
         if os.path.exists(params["supervisor_config"]):
-            apply = Apply(module, layout)
+            apply = Apply(module, layout, strict=upgrade is not None)
             supervisor, processes = apply.connect()
             if records is not None:
                 apply.find_stopped(changes, records, processes)
                 apply.find_monitor_stopped(changes, processes)
-            if changes.any() and not module.check_mode:
-                apply.run(supervisor, processes, changes)
+            problems = apply.run(supervisor, processes, changes) if changes.any() and not module.check_mode else []
+            if upgrade is not None:
+                if problems:
+                    upgrade.roll_back(apply, first, problems)
+                problems = upgrade.switch_the_others(apply, changes)
+            if problems:
+                fail(module, "; ".join(problems))
         elif not module.check_mode:  # in check mode on a fresh host, supervisor is not installed yet
             fail(module, "%s not found: is supervisor installed?" % params["supervisor_config"])
     result = dict(
-        changed=bool(changes.any() or files.attrs_changed),
+        changed=bool(changes.any() or changes.monitor_config_changed or files.attrs_changed),
         added=sorted(changes.added),
         restarted=changes.restarted,
         removed=sorted(changes.removed),

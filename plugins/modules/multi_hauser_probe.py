@@ -89,6 +89,10 @@ options:
     description: supervisord's include directory, where the org programs are.
     type: path
     default: /etc/supervisor/conf.d
+  install_dir:
+    description: Where each hauser version is installed, in a directory of its own; with it, the
+      versions installed are returned.
+    type: path
 attributes:
   check_mode:
     description: Reads only, so it runs in check mode too.
@@ -135,6 +139,11 @@ programs:
   description: Org id to the ExportDelay of its config (or null), for every org program the host has.
   type: dict
   returned: always
+versions:
+  description: The hauser versions installed in O(install_dir), the most recently installed first.
+  type: list
+  elements: str
+  returned: when O(install_dir) is given
 """
 
 import grp
@@ -204,6 +213,24 @@ def user_differs(expected):
     return (account.pw_gid, account.pw_dir, account.pw_shell) != (group.gr_gid, expected["home"], expected["shell"])
 
 
+def installed_versions(install_dir):
+    """The versions installed in install_dir (each a directory of its own, links not counted),
+    the most recently installed first."""
+    try:
+        names = os.listdir(install_dir)
+    except OSError:
+        return []
+    found = []
+    for name in names:
+        try:
+            info = os.lstat(os.path.join(install_dir, name))
+        except OSError:
+            continue
+        if stat.S_ISDIR(info.st_mode):
+            found.append((info.st_mtime, name))
+    return [name for _mtime, name in sorted(found, reverse=True)]
+
+
 def main():
     module = AnsibleModule(
         argument_spec=dict(
@@ -226,6 +253,7 @@ def main():
             service=dict(type="str"),
             base_dir=dict(type="path", default="/var/lib/multi-hauser"),
             program_dir=dict(type="path", default=PROGRAM_DIR),
+            install_dir=dict(type="path"),
         ),
         supports_check_mode=True,
     )
@@ -251,6 +279,8 @@ def main():
         result["programs"] = dict((org_id, files.export_delay(org_id)) for org_id in files.managed_programs())
     except OSError as error:
         module.fail_json(msg=describe(error))
+    if params["install_dir"]:
+        result["versions"] = installed_versions(params["install_dir"])
     module.exit_json(**result)
 
 

@@ -82,6 +82,30 @@ ensure_prometheus() {
   if [[ -d /run/systemd/system ]]; then systemctl disable --now prometheus >/dev/null 2>&1 || true; fi
 }
 
+# Debian's prometheus-node-exporter package, downloaded once into $MH_CACHE/debs: the monitoring
+# scenario installs it on its VM, whose image holds every package it depends on (no mirror needed).
+ensure_node_exporter_deb() {
+  local debs="$MH_CACHE/debs"
+  MH_NODE_EXPORTER_DEB=$(find "$debs" -maxdepth 1 -name 'prometheus-node-exporter_*.deb' 2>/dev/null | sort | tail -n 1)
+  if [[ -z $MH_NODE_EXPORTER_DEB ]]; then
+    log "downloading prometheus-node-exporter"
+    mkdir -p "$debs"
+    locked apt download_deb_locked "$debs" prometheus-node-exporter
+    MH_NODE_EXPORTER_DEB=$(find "$debs" -maxdepth 1 -name 'prometheus-node-exporter_*.deb' | sort | tail -n 1)
+    [[ -n $MH_NODE_EXPORTER_DEB ]] || die "apt-get download prometheus-node-exporter left no package in $debs"
+  fi
+  export MH_NODE_EXPORTER_DEB
+}
+
+download_deb_locked() {  # download_deb_locked DIR PACKAGE, under the apt lock; into DIR whole or not at all
+  local dir=$1 package=$2 partial
+  [[ -f "$MH_CACHE/.apt-updated" ]] || { apt-get update -qq && touch "$MH_CACHE/.apt-updated"; }
+  partial=$(mktemp -d "$dir/.partial.XXXXXX")
+  (cd "$partial" && apt-get download -qq -o APT::Sandbox::User=root "$package" >/dev/null) \
+    || { rm -rf "$partial"; die "apt-get download $package failed"; }
+  mv "$partial"/*.deb "$dir"/ && rm -rf "$partial"
+}
+
 # A reachable engine is used as it is; otherwise Debian's docker.io is installed and dockerd is
 # started with its bridge and iptables off, so containers can only use host or no networking.
 ensure_docker() {
@@ -153,8 +177,10 @@ start_release_server() {
   local port_file log_file="$MH_WORK/release-server.log"
   MH_RELEASES_DIR="$MH_WORK/releases"
   mkdir -p "$MH_RELEASES_DIR"
-  python3 "$MH_REPO/tests/hauser_standin/build.py" --version 1.5.0 --version 1.5.1 \
-    --out "$MH_RELEASES_DIR" >/dev/null
+  # 1.5.1 as hauser's; 1.5.0, 1.6.0 and 1.7.0 to upgrade between; 1.6.1 and 1.6.2 broken (see
+  # build.py): -version fails, and every run exits at start.
+  python3 "$MH_REPO/tests/hauser_standin/build.py" --version 1.5.0 --version 1.5.1 --version 1.6.0 \
+    --version 1.7.0 --broken 1.6.1=version --broken 1.6.2=start --out "$MH_RELEASES_DIR" >/dev/null
   port_file=$(mktemp "$MH_WORK/release-port.XXXXXX")
   python3 "$MH_REPO/tests/hauser_standin/serve.py" --dir "$MH_RELEASES_DIR" --port 0 \
     --port-file "$port_file" 2>"$log_file" &

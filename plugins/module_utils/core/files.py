@@ -288,6 +288,12 @@ class OrgFiles(object):
                         found[org_id] = programs.join(name)
         return found
 
+    def program_text(self, org_id):
+        """The org's program file, or None: never through a link, never a file not ours."""
+        with _Closing(self._root(self.layout.program_dir)) as programs:
+            text = programs.read(self.layout.program_file_name(org_id)) if programs is not None else None
+        return text if isinstance(text, str) else None
+
     def config_text(self, org_id):
         """The org's config.toml, or None: never through a link, never a file not root's."""
         base = self._root(self.layout.base_dir)

@@ -383,6 +383,7 @@ SETTINGS = {
     "log_maxbytes": Text(r"^[0-9]{1,12}(KB|MB|GB)?$", "a size such as 10MB"),
     "log_backups": Integer(0, 1000),
     "start_timeout": Integer(0, 3600),
+    "keep_versions": Integer(1, 100),
     "apt_cache_valid_time": Integer(0, 10 * 366 * 86400),
     "supervisor_sandbox": Boolean(),
     "supervisor_read_write_paths": TextList(Path()),
@@ -392,6 +393,10 @@ SETTINGS = {
     "metrics_textfile_dir": Path(optional=True),
     "metrics_port": Integer(0, 65535),
     "metrics_address": Text(r"^[0-9A-Za-z.:-]{1,253}$", "an IP address or a host name"),
+    # The removal (the role's remove entry point): what goes besides the orgs' programs and files.
+    "remove_user": Boolean(),
+    "remove_data": Boolean(),
+    "remove_supervisor": Boolean(),
 }
 
 # The settings an image takes at run time, from MULTI_HAUSER_<NAME>: what shapes each org's files.

@@ -108,7 +108,7 @@ def test_every_setting_of_a_kind_means_the_same_from_yaml_and_from_a_string(kind
 # Each whole-number setting's bounds (the role's argument spec describes them).
 INTEGER_BOUNDS = {"redshift_port": (1, 65535), "redshift_varchar_max": (1, 65535), "backoff_steps_max": (0, 64),
                   "log_backups": (0, 1000), "start_timeout": (0, 3600), "apt_cache_valid_time": (0, 316224000),
-                  "metrics_port": (0, 65535)}
+                  "metrics_port": (0, 65535), "keep_versions": (1, 100)}
 
 REFUSED = {
     Boolean: ([2, 1.0, None, [], "maybe", "truee"], "true or false expected"),
