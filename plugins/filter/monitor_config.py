@@ -14,8 +14,8 @@ author: multi_hauser contributors (!UNKNOWN)
 description:
   - What the monitor, the supervisord event listener C(multi-hauser-monitor), reads from
     C(/etc/multi-hauser/monitor.json) on a VM (the image's entrypoint writes the same with the same
-    code): each org with the ExportDelay and ExportDuration hauser runs it with and, on a VM, its
-    log file; the state file; where the metrics go.
+    code). For each org, the ExportDelay and ExportDuration hauser runs it with and, on a VM, its
+    log file; then the state file, and where the metrics go.
   - Holds no key, and reads no config.
 options:
   _input:
@@ -61,7 +61,8 @@ def monitor_config(orgs, settings, supervisor_config=SUPERVISOR_CONF):
     try:
         return config_text(_monitor_config(plain(orgs), plain(settings), plain(supervisor_config)))
     except (ConfigError, DurationError, KeyError) as error:
-        raise AnsibleFilterError("monitor_config: %s" % (error.reason if isinstance(error, DurationError) else error))
+        # Not chained: a DurationError's own message quotes the value that reason leaves out.
+        raise AnsibleFilterError("monitor_config: %s" % (error.reason if isinstance(error, DurationError) else error)) from None
 
 
 class FilterModule(object):

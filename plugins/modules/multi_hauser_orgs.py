@@ -112,7 +112,7 @@ options:
         one org first, the canary, and the others only once it runs; if the canary, or then any
         org, does not reach C(RUNNING) within O(start_timeout), every org that switched goes back
         to the binary it ran before and the task fails, naming the orgs and showing the last line
-        each logged (secrets masked). Orgs never run twice: each is stopped before it starts again.
+        each logged (secrets masked). Orgs never run twice (each is stopped before it starts again).
       - A second run with the same binary tries the canary again, and leaves the others alone.
     type: bool
     default: false

@@ -137,7 +137,8 @@ def read_config(path):
     """The monitor's config at path, checked: MonitorError naming the file if it is missing,
     too large, not a regular file (a link is not followed) or not what monitor_config writes."""
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0))
+        # O_NONBLOCK: a FIFO planted there is refused below, not waited on for a writer.
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except OSError as error:
         raise MonitorError("cannot read %s: %s" % (path, error.strerror))
     try:
@@ -229,9 +230,9 @@ class Monitor(object):
         try:
             config = read_config(self.config_path)
         except MonitorError as error:
-            self.say_once("config", str(error))
             if self.config is None:
-                raise
+                raise  # the caller says it: no config to go on with
+            self.say_once("config", str(error))
             return
         self.problems.discard("config")
         self.config_stamp = stamp
@@ -299,7 +300,7 @@ class Monitor(object):
             processes = self.supervisor()
         except Exception as error:  # pylint: disable=broad-except  # supervisord away: events still come
             self.say_once("supervisor", "cannot ask supervisord for its programs' states (%s)"
-                           % type(error).__name__)
+                          % type(error).__name__)
             return
         self.problems.discard("supervisor")
         for info in processes:
@@ -411,4 +412,3 @@ def run_listener(monitor, stdin, stdout):
             monitor.say_once("event", "an event could not be taken (%s)" % type(error).__name__)
         stdout.write(b"RESULT 2\nOK")
         stdout.flush()
-

@@ -10,13 +10,17 @@ wait for RUNNING is the point: there startsecs=1, and RUNNING means a program ra
 import json
 import os
 import re
+import shutil
+import stat
 import subprocess
 import sys
+import time
 
 import pytest
 
 import ansible_collections.hauser.multi_hauser.plugins.modules.multi_hauser_orgs as orgs_module
 from ansible_collections.hauser.multi_hauser.plugins.module_utils.core.layout import MARKER as LAYOUT_MARKER
+from ansible_collections.hauser.multi_hauser.plugins.module_utils.core.monitoring import config_text, monitor_config
 
 # .../<collections>/ansible_collections/hauser/multi_hauser/plugins/modules/multi_hauser_orgs.py
 COLLECTIONS_DIR = os.path.abspath(os.path.join(os.path.dirname(orgs_module.__file__), *[os.pardir] * 5))
@@ -376,3 +380,213 @@ def test_invalid_arguments_fail_clearly_and_show_no_key(tmp_path, args, message)
     result = json.loads(process.stdout)
     assert result.get("failed") and message in result["msg"]
     assert "na1.invalid-args-key" not in process.stdout + process.stderr
+
+
+# --- the monitor's listener, kept in the same round trip -------------------------------------
+
+MONITOR = "multi-hauser-monitor"
+CORE_DIR = os.path.join(COLLECTIONS_DIR, "ansible_collections", "hauser", "multi_hauser", "plugins", "module_utils", "core")
+LISTENER_SCRIPT = os.path.join(COLLECTIONS_DIR, "ansible_collections", "hauser", "multi_hauser", "roles", "multi_hauser",
+                               "files", "monitor.py")
+
+
+class MonitoredHost(Host):
+    """A host with the monitor's code installed as the role installs it, and its files."""
+
+    def __init__(self, supervisord, tmp_path):
+        super().__init__(supervisord, tmp_path)
+        self.lib = tmp_path / "lib"
+        core = self.lib / "ansible_collections" / "hauser" / "multi_hauser" / "plugins" / "module_utils" / "core"
+        core.mkdir(parents=True)
+        for name in os.listdir(CORE_DIR):
+            if name.endswith(".py"):
+                shutil.copy(os.path.join(CORE_DIR, name), str(core / name))
+        shutil.copy(LISTENER_SCRIPT, str(self.lib / "monitor.py"))
+        self.etc_dir = str(tmp_path / "etc")
+        self.textfile_dir = tmp_path / "node_exporter"
+        self.textfile_dir.mkdir()
+        self.monitor_json = os.path.join(self.etc_dir, "monitor.json")
+        self.monitor_conf = os.path.join(supervisord.conf_d, MONITOR + ".conf")
+
+    def monitor_program(self, **options):
+        settings = dict(command="/usr/bin/python3 %s/monitor.py %s" % (self.lib, self.monitor_json),
+                        events="PROCESS_STATE,TICK_5", buffer_size=1024, autostart="true", autorestart="true",
+                        startsecs=1, stderr_logfile=str(self.tmp_path / "monitor.err"))
+        settings.update(options)
+        return "%s\n[eventlistener:%s]\n%s" % (MARKER, MONITOR, "".join("%s = %s\n" % item for item in settings.items()))
+
+    def monitor_config(self, org_ids):
+        orgs = [{"org_id": org_id, "export_delay": "24h"} for org_id in org_ids]
+        settings = {"mode": "vm", "base_dir": self.base_dir, "log_dir": self.supervisord.logs, "export_duration": "6h",
+                    "metrics_textfile_dir": str(self.textfile_dir)}
+        return config_text(monitor_config(orgs, settings, self.supervisord.config))
+
+    def run_monitored(self, orgs, program=None, config=None, **params):
+        return self.run(orgs, etc_dir=self.etc_dir,
+                        monitor_program=self.monitor_program() if program is None else program,
+                        monitor_config=self.monitor_config([item["org_id"] for item in orgs]) if config is None
+                        else config, **params)
+
+    def listener(self):
+        """The listener's (statename, pid), or None when supervisord has no such program."""
+        info = self.supervisord.infos().get(MONITOR)
+        return (info["statename"], info["pid"]) if info else None
+
+    def org_pids(self):
+        return {name[len(PREFIX):]: pid for name, pid in self.supervisord.pids().items() if name.startswith(PREFIX)}
+
+    def metrics_orgs(self):
+        with open(str(self.textfile_dir / "multi_hauser.prom")) as handle:
+            return sorted(set(re.findall(r'org="([^"]+)"', handle.read())))
+
+
+@pytest.fixture
+def monitored(start_supervisord, tmp_path):
+    return MonitoredHost(start_supervisord(), tmp_path)
+
+
+def _owner_and_mode(path):
+    info = os.lstat(path)
+    return info.st_uid, info.st_gid, stat.S_IMODE(info.st_mode)
+
+
+def _wait_for(condition, what, timeout=30):
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail("%s did not happen within %d s" % (what, timeout))
+        time.sleep(0.2)
+
+
+def _metrics_orgs_are(host, org_ids):
+    def holds():
+        try:
+            return host.metrics_orgs() == org_ids
+        except OSError:
+            return False
+    return holds
+
+
+def test_the_monitor_is_added_with_the_orgs_and_a_second_run_changes_nothing(monitored):
+    orgs = [org("acme"), org("globex")]
+    result = monitored.run_monitored(orgs)
+    assert not result.get("failed"), result
+    assert (result["changed"], result["monitor"], result["added"]) == (True, "added", ["acme", "globex"])
+    state, pid = monitored.listener()
+    assert state == "RUNNING"
+    assert _owner_and_mode(monitored.monitor_conf) == (0, 0, 0o644)
+    assert _owner_and_mode(monitored.monitor_json) == (0, 0, 0o640)
+    with open(monitored.monitor_json) as handle:
+        assert handle.read() == monitored.monitor_config(["acme", "globex"])
+    # the listener runs the real monitor: it reads that config, and writes the orgs' metrics
+    _wait_for(_metrics_orgs_are(monitored, ["acme", "globex"]), "the metrics of both orgs")
+    org_pids = monitored.org_pids()
+
+    again = monitored.run_monitored(orgs)
+    assert not again.get("failed"), again
+    assert (again["changed"], again["monitor"]) == (False, "unchanged")
+    assert monitored.listener() == ("RUNNING", pid)
+    assert monitored.org_pids() == org_pids
+
+
+def test_a_changed_monitor_program_restarts_the_listener_alone(monitored):
+    orgs = [org("acme"), org("globex")]
+    monitored.run_monitored(orgs)
+    _state, pid = monitored.listener()
+    org_pids = monitored.org_pids()
+
+    result = monitored.run_monitored(orgs, program=monitored.monitor_program(buffer_size=2048))
+    assert not result.get("failed"), result
+    assert (result["changed"], result["monitor"], result["restarted"]) == (True, "restarted", [])
+    state, new_pid = monitored.listener()
+    assert state == "RUNNING" and new_pid != pid
+    assert monitored.org_pids() == org_pids
+    with open(monitored.monitor_conf) as handle:
+        assert "buffer_size = 2048" in handle.read()
+
+
+def test_a_changed_monitor_config_alone_is_rewritten_and_read_without_a_restart(monitored):
+    orgs = [org("acme"), org("globex")]
+    monitored.run_monitored(orgs)
+    listener = monitored.listener()
+    org_pids = monitored.org_pids()
+    _wait_for(_metrics_orgs_are(monitored, ["acme", "globex"]), "the metrics of both orgs")
+
+    # a config that changes, the orgs' files alone unchanged (a new ExportDelay of the org planned elsewhere)
+    config = monitored.monitor_config(["acme"])
+    result = monitored.run_monitored(orgs, config=config)
+    assert not result.get("failed"), result
+    assert (result["changed"], result["monitor"], result["restarted"]) == (True, "unchanged", [])
+    with open(monitored.monitor_json) as handle:
+        assert handle.read() == config
+    assert _owner_and_mode(monitored.monitor_json) == (0, 0, 0o640)
+    assert monitored.listener() == listener
+    assert monitored.org_pids() == org_pids
+    _wait_for(_metrics_orgs_are(monitored, ["acme"]), "the listener taking the new config")
+
+
+def test_a_stopped_listener_is_started(monitored):
+    orgs = [org("acme")]
+    monitored.run_monitored(orgs)
+    _state, pid = monitored.listener()
+    stop = monitored.supervisord.supervisorctl("stop", MONITOR)
+    assert stop.returncode == 0, stop.stdout + stop.stderr
+    assert monitored.listener()[0] == "STOPPED"
+
+    result = monitored.run_monitored(orgs)
+    assert not result.get("failed"), result
+    assert (result["changed"], result["monitor"], result["started"]) == (True, "started", [])
+    state, new_pid = monitored.listener()
+    assert state == "RUNNING" and new_pid != pid
+
+
+def test_an_empty_monitor_program_removes_the_listener_and_its_files(monitored):
+    orgs = [org("acme")]
+    monitored.run_monitored(orgs)
+    _state, pid = monitored.listener()
+    org_pids = monitored.org_pids()
+
+    result = monitored.run_monitored(orgs, program="", config="")
+    assert not result.get("failed"), result
+    assert (result["changed"], result["monitor"], result["removed"]) == (True, "removed", [])
+    assert monitored.listener() is None  # its group is gone from supervisord
+    assert not _alive(pid)
+    assert not os.path.exists(monitored.monitor_conf) and not os.path.exists(monitored.monitor_json)
+    assert monitored.org_pids() == org_pids
+
+    again = monitored.run_monitored(orgs, program="", config="")
+    assert (again["changed"], again["monitor"]) == (False, "unchanged")
+
+
+def test_check_mode_changes_nothing_of_the_monitor(monitored):
+    orgs = [org("acme")]
+    fresh = monitored.run_monitored(orgs, check=True)
+    assert not fresh.get("failed"), fresh
+    assert (fresh["changed"], fresh["monitor"]) == (True, "added")
+    assert monitored.listener() is None
+    assert not os.path.exists(monitored.monitor_conf) and not os.path.exists(monitored.etc_dir)
+
+    monitored.run_monitored(orgs)
+    listener = monitored.listener()
+    files = {path: open(path).read() for path in (monitored.monitor_conf, monitored.monitor_json)}
+    for program, config, outcome in ((monitored.monitor_program(buffer_size=2048), None, "restarted"),
+                                     (None, monitored.monitor_config([]), "unchanged"),
+                                     ("", "", "removed")):
+        result = monitored.run_monitored(orgs, program=program, config=config, check=True)
+        assert not result.get("failed"), result
+        assert (result["changed"], result["monitor"]) == (True, outcome)
+        assert monitored.listener() == listener
+        assert {path: open(path).read() for path in files} == files
+
+
+def test_stage_stop_leaves_the_monitor_alone(monitored):
+    orgs = [org("acme"), org("globex")]
+    monitored.run_monitored(orgs)
+    listener = monitored.listener()
+    files = {path: open(path).read() for path in (monitored.monitor_conf, monitored.monitor_json)}
+
+    result = monitored.run(None, stage="stop", keep=["acme"], etc_dir=monitored.etc_dir)
+    assert not result.get("failed"), result
+    assert (result["removed"], result["monitor"]) == (["globex"], "unchanged")
+    assert monitored.listener() == listener
+    assert {path: open(path).read() for path in files} == files

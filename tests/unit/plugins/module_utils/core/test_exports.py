@@ -135,8 +135,10 @@ def test_a_clean_catch_up_of_several_windows_then_waiting():
     org = OrgState(CAUGHT_UP)
     hauser.window(START_TIME, go_utc(W0))
     hauser.feed(org)
-    assert (org.state, org.last_export_end, org.window_end) == ("exporting", None, W0)
+    # Nothing finished yet: the export stands at the window's start (StartTime, here).
+    assert (org.state, org.window_end) == ("exporting", W0)
     assert org.window_start == pytest.approx(utc("2025-10-28 05:17:42") + 0.123456789, abs=1e-6)
+    assert org.last_export_end == org.window_start
     ends = []
     for index in range(1, 4):
         hauser.window(go_utc(W0 + (index - 1) * 6 * HOUR), go_utc(W0 + index * 6 * HOUR))
@@ -179,6 +181,29 @@ def test_a_401_loop_counts_failures_and_keeps_the_last_export():
         assert org.last_error == "HTTP 401"
         assert (org.window_start, org.window_end) == (None, None)
     assert "Unauthorized" not in json.dumps(org.to_dict())
+
+
+def test_an_org_whose_every_create_is_refused_stands_at_its_start_time():
+    """A key refused from the first day: no window ever finishes, yet the export has a place,
+    StartTime, which falls behind as time passes (what the staleness alert goes by)."""
+    hauser = Hauser(CAUGHT_UP)
+    org = OrgState(CAUGHT_UP)
+    for pause in ("30s", "1m0s", "2m0s"):
+        hauser.say("Creating export for %s to %s" % (START_TIME, go_utc(W0)))
+        hauser.failure(STATUS_401, pause)
+    hauser.say("Reached max retries; exiting")
+    hauser.feed(org)
+    assert (org.consecutive_failures, org.last_error) == (3, "max retries")
+    assert org.last_export_end == pytest.approx(utc("2025-10-28 05:17:42") + 0.123456789, abs=1e-6)
+    # hauser restarted by supervisord takes a new default StartTime (now - 30 days): a later start
+    hauser.say("Creating export for %s to %s" % ("2025-10-28 05:30:00 +0000 UTC", go_utc(W0)), after=60)
+    hauser.failure(STATUS_401, "30s")
+    hauser.feed(org)
+    assert org.last_export_end == utc("2025-10-28 05:30:00")
+    # an earlier start (an older line read late) does not move it back
+    hauser.say("Creating export for %s to %s" % (START_TIME, go_utc(W0)))
+    hauser.feed(org)
+    assert org.last_export_end == utc("2025-10-28 05:30:00")
 
 
 def test_recovery_resets_the_failures():
@@ -306,7 +331,9 @@ def test_a_restart_seen_only_in_the_lines_does_not_finish_the_window(start, end)
     hauser.say("Export progress: 40%", after=5)
     hauser.say("Creating export for %s to %s" % (start, go_utc(end)), after=150)
     hauser.feed(org)
-    assert (org.last_export_end, org.window_end, org.state) == (None, end, "exporting")
+    # Where the export stands: the later of the two starts (a default StartTime moves).
+    assert (org.window_end, org.state) == (end, "exporting")
+    assert org.last_export_end == pytest.approx(max(parse_go_time(START_TIME, CAUGHT_UP), parse_go_time(start, CAUGHT_UP)))
     hauser.say("Creating export for %s to %s" % (go_utc(end), go_utc(end + 6 * HOUR)))
     hauser.feed(org)
     assert (org.last_export_end, org.window_start) == (end, end)
@@ -876,6 +903,7 @@ def test_the_standin_refused_by_the_api(standin, fake, tmp_path, local_zone):
     org = OrgState(begun)
     for line in lines:
         org.apply_line(line, time.time())
-    assert (org.consecutive_failures, org.last_error, org.last_export_end) == (3, "max retries", None), lines
+    # Every create refused: the export stands at the StartTime it logs, and falls behind from there.
+    assert (org.consecutive_failures, org.last_error, org.last_export_end) == (3, "max retries", end - HOUR), lines
     assert begun - 1 <= org.retrying_since <= time.time()
     assert TOKEN not in States({"o-1": org}).to_json()
