@@ -13,7 +13,7 @@ import os
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.hauser.multi_hauser.plugins.module_utils import core
-from ansible_collections.hauser.multi_hauser.plugins.module_utils.core.layout import host_layout
+from ansible_collections.hauser.multi_hauser.plugins.module_utils.core.layout import CREDENTIALS, host_layout
 from ansible_collections.hauser.multi_hauser.plugins.module_utils.core.secrets import (
     image_refusals,
     secret_looking_environment,
@@ -24,6 +24,7 @@ from ansible_collections.hauser.multi_hauser.plugins.module_utils.core.settings 
     SETTINGS,
     SettingsError,
     Text,
+    check_directories,
     check_required,
     convert,
     image_settings,
@@ -31,7 +32,7 @@ from ansible_collections.hauser.multi_hauser.plugins.module_utils.core.settings 
 from ansible_collections.hauser.multi_hauser.plugins.plugin_utils.plain import plain
 
 PREFIX = "multi_hauser_"
-PURPOSES = ("deploy", "image", "plan", "status")
+PURPOSES = ("deploy", "image", "plan", "status", "remove")
 
 
 class ActionModule(ActionBase):
@@ -66,11 +67,16 @@ class ActionModule(ActionBase):
                 _check_orgs_source(settings)
             if purpose == "deploy":
                 check_required(settings, ROLE_NAMING)
+            if purpose == "remove":
+                _check_removal(settings)
         except SettingsError as error:
             # The messages name variables, never a value.
             result.update(failed=True, msg=str(error))
             return result
         layout = host_layout(settings)
+        if purpose == "remove":
+            # Whatever the settings say now, a deploy may have installed the credentials.
+            layout["credentials"] = CREDENTIALS
         result.update(changed=False, settings=settings, layout=layout, secrets=secret_values(settings))
         if purpose in ("deploy", "image"):
             files = _lib_files(layout, task_vars.get("role_path"), purpose == "image")
@@ -115,6 +121,15 @@ def _check_orgs_source(settings):
         raise SettingsError(
             "Give the orgs either as multi_hauser_keyfile (a key file on the controller, plain or "
             "vault-encrypted) or as multi_hauser_orgs (a list of {org_id, api_key}): exactly one of them.")
+
+
+def _check_removal(settings):
+    """A removal needs no orgs and no provider's settings; the directories it deletes must be the
+    deployment's own, as a deploy checks them."""
+    if settings["mode"] != "vm":
+        raise SettingsError("multi_hauser_mode must be vm to remove a deployment from a host (an image is "
+                            "removed with docker rmi)")
+    check_directories(settings, ROLE_NAMING)
 
 
 def _check_environment(settings):

@@ -15,7 +15,7 @@ description:
   - Turns what M(hauser.multi_hauser.multi_hauser_status) reports on each host into the lines of one
     table; used by the C(hauser.multi_hauser.status) playbook.
   - Columns are ORG, SHOULD RUN ON (from the assignment, C(-) when unknown), RUNS ON, STATE, UPTIME,
-    EXPORTDELAY, LAST EXPORT (where the org's export stands: the end of the last window it
+    EXPORTDELAY, LAST EXPORT (where the org's export stands, the end of the last window it
     finished), NEXT EXPORT (when hauser exports next), a FLAG and the last log line. The times are
     UTC, as the monitor knows them (C(-) without it).
   - The flag is C(NOT RUNNING) for an org that runs on no host, C(ON n HOSTS) for one that runs on

@@ -30,6 +30,8 @@ ETC_DIR = "/etc/multi-hauser"
 LIB_DIR = "/usr/local/lib/multi-hauser"
 CORE_DIR = posixpath.join(LIB_DIR, "ansible_collections/hauser/multi_hauser/plugins/module_utils/core")
 MONITOR_CONFIG = posixpath.join(ETC_DIR, "monitor.json")
+# The GCP credentials, when a deployment installs them.
+CREDENTIALS = posixpath.join(ETC_DIR, "gcp-credentials.json")
 BINARY_LINK = "/usr/local/bin/hauser"
 
 
@@ -49,7 +51,7 @@ def host_layout(settings):
         "monitor_config": MONITOR_CONFIG,
         # In an image, supervisord runs as PID 1 with a config of its own.
         "container_supervisord_conf": posixpath.join(ETC_DIR, "supervisord.conf"),
-        "credentials": posixpath.join(ETC_DIR, "gcp-credentials.json") if settings.get("gcp_credentials_file") else "",
+        "credentials": CREDENTIALS if settings.get("gcp_credentials_file") else "",
     }
 
 

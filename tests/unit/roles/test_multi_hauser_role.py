@@ -66,7 +66,7 @@ def test_each_setting_has_the_kind_its_variable_declares(name):
         assert tuple(option["choices"]) == kind.choices
 
 
-@pytest.mark.parametrize("entry", ["image", "plan", "status"])
+@pytest.mark.parametrize("entry", ["image", "plan", "status", "remove"])
 def test_the_other_entry_points_document_their_variables_as_main_does(entry):
     options = SPECS[entry]["options"]
     assert options and set(options) <= set(MAIN_SPEC)

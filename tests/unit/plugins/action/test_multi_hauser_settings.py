@@ -81,6 +81,36 @@ def test_the_status_needs_neither_orgs_nor_the_provider_s_settings(playbook):
     assert shown(playbook(settings_play("status")))["provider"] == "gcp"
 
 
+@pytest.mark.parametrize("given, expected", [("false", False), ("no", False), ("true", True), ("1", True)])
+def test_a_removal_needs_neither_orgs_nor_the_provider_s_settings_and_its_booleans_mean_what_they_say(
+        playbook, given, expected):
+    run = playbook(settings_play("remove"), options=[
+        "-e", "multi_hauser_remove_data=" + given, "-e", "multi_hauser_remove_user=" + given,
+        "-e", "multi_hauser_remove_supervisor=" + given])
+    settings = shown(run)
+    assert (settings["remove_data"], settings["remove_user"], settings["remove_supervisor"]) == (expected,) * 3
+
+
+def test_a_removal_knows_where_a_deploy_installs_the_credentials(playbook):
+    show = {"ansible.builtin.debug": {"msg": "CREDENTIALS={{ __settings.layout.credentials }}"}}
+    run = playbook(with_role_defaults([
+        {"hauser.multi_hauser.multi_hauser_settings": {"purpose": "remove"}, "register": "__settings"}, show]))
+    assert run.rc == 0, run.output[-3000:]
+    assert "CREDENTIALS=/etc/multi-hauser/gcp-credentials.json" in run.stdout
+
+
+@pytest.mark.parametrize("option, message", [
+    ("multi_hauser_base_dir=/var/lib", "multi_hauser_base_dir is not valid: /var/lib is a directory of the system"),
+    ("multi_hauser_log_dir=/var/lib/multi-hauser/logs", "multi_hauser_base_dir and multi_hauser_log_dir must be apart"),
+    ("multi_hauser_mode=image", "multi_hauser_mode must be vm to remove a deployment"),
+    ("multi_hauser_remove_data=maybe", "multi_hauser_remove_data is not valid: true or false expected"),
+])
+def test_a_removal_refuses_directories_that_are_not_the_deployment_s_own(playbook, option, message):
+    run = playbook(settings_play("remove"), options=["-e", option])
+    assert run.rc != 0
+    assert message in run.stdout
+
+
 def test_an_image_refuses_every_secret_naming_each(playbook):
     secret = "s3cr3t-Pa55word-Zq9"
     run = playbook(settings_play("image"), options=["-vvv"], extra_vars={
