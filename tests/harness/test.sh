@@ -82,8 +82,10 @@ stage_artifact() {
 
 # The container image: built once by the installed artifact's build_image playbook, then run with
 # good and bad key files, stopped, and searched for keys (tests/image). Its containers and image
-# are the session's own (tests/image/dockerhelpers.py).
+# are the session's own (tests/image/dockerhelpers.py). A Prometheus of the tests scrapes a
+# container's /metrics (tests/harness/promserver.py).
 stage_image() {
+  ensure_prometheus
   install_collection_artifact "$MH_WORK/image"
   (cd "$MH_REPO" && ANSIBLE_COLLECTIONS_PATH="$MH_WORK/image" python -m pytest -q -p no:cacheprovider \
     --basetemp="$MH_WORK/pytest-image" tests/image)
@@ -117,6 +119,9 @@ stage_molecule() {
   install_collection_artifact "$MH_WORK/collections"
   install_previous_release "$MH_WORK/previous-collections"
   start_fake_api
+  # The monitoring scenario's Prometheus (tests/harness/promserver.py), and node_exporter for its VM.
+  ensure_prometheus
+  ensure_node_exporter_deb
   mkdir -p "$MH_WORK/molecule"
   MOLECULE_TABLE=()
   for scenario in "${scenarios[@]}"; do
