@@ -18,9 +18,17 @@ except ImportError:  # ansible-core < 2.19
     from ansible.parsing.yaml.objects import AnsibleVaultEncryptedUnicode as _VaultString
 
 
+def _text(value):
+    """An exact str. str() alone is not enough: ansible-core < 2.19's unsafe strings return
+    themselves from __str__; str.__str__ copies any str subclass into a plain str."""
+    if isinstance(value, _VaultString):
+        value = str(value)  # decrypted
+    return str.__str__(value) if isinstance(value, str) else str(value)
+
+
 def plain(value):
     if isinstance(value, (str, _VaultString)):
-        return str(value)
+        return _text(value)
     if isinstance(value, bool) or value is None:
         return value
     if isinstance(value, int):
@@ -33,7 +41,7 @@ def plain(value):
     if isinstance(value, datetime.date):
         return datetime.date(value.year, value.month, value.day)
     if isinstance(value, Mapping):
-        return dict((str(key), plain(item)) for key, item in value.items())
+        return dict((_text(key), plain(item)) for key, item in value.items())
     if isinstance(value, (list, tuple, set, frozenset)):
         return [plain(item) for item in value]
     return value

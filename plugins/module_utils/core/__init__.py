@@ -22,3 +22,7 @@ where templates are rendered (the controller and the image), never on a VM.
     files       an org's files written to disk, and the difference to what was there
     supervisor  supervisord's XML-RPC interface
 """
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
