@@ -132,8 +132,10 @@ def test_a_csv_header_is_skipped_and_said_in_a_warning(playbook, tmp_path):
     keys.write_text("org_id,api_key\n" + "".join("%s,%s\n" % item for item in KEYS.items()))
     run = playbook("hauser.multi_hauser.plan", inventory=unreachable("vm-1"), extra_vars={"multi_hauser_keyfile": str(keys)})
     assert [org for org, _host, _delay in plan_lines(run)] == list(KEYS)
-    assert re.search(r"\[WARNING\]: %s line 1 names the columns \(a CSV header\): skipped" % re.escape(str(keys)),
-                     run.output), run.output[-3000:]
+    # Compared without whitespace: ansible-core < 2.19 wraps a warning at 80 columns, at a space or
+    # after a hyphen (of the path too).
+    warning = "[WARNING]: %s line 1 names the columns (a CSV header): skipped" % keys
+    assert "".join(warning.split()) in "".join(run.output.split()), run.output[-3000:]
 
 
 def test_a_key_file_that_is_missing_or_too_large_fails_before_it_is_read(playbook, tmp_path):
