@@ -53,17 +53,28 @@ content_hash() {  # content_hash FILE... -> short sha256 of the files' contents
 ensure_venv() {
   local reqs="$MH_REPO/tests/requirements.txt" cons="$MH_REPO/tests/constraints.txt"
   MH_VENV="$MH_CACHE/venv-$(content_hash "$reqs" "$cons")"
-  if [[ ! -x "$MH_VENV/.complete" ]]; then locked venv make_venv "$reqs" "$cons"; fi
+  if [[ ! -x "$MH_VENV/.complete" ]]; then locked venv make_venv "$MH_VENV" "$reqs" "$cons"; fi
   export PATH="$MH_VENV/bin:$PATH" VIRTUAL_ENV="$MH_VENV"
 }
 
-make_venv() {  # make_venv REQS CONS, under the lock: another run may have made it meanwhile
-  [[ ! -x "$MH_VENV/.complete" ]] || return 0
-  log "creating virtualenv $MH_VENV"
-  rm -rf "$MH_VENV"
-  "$MH_PYTHON" -m venv "$MH_VENV"
-  "$MH_VENV/bin/pip" install --quiet --disable-pip-version-check -r "$1" -c "$2"
-  printf '#!/bin/sh\n' > "$MH_VENV/.complete" && chmod +x "$MH_VENV/.complete"
+# ensure_compat_venv: MH_COMPAT_VENV, the virtualenv with the oldest ansible-core that
+# meta/runtime.yml claims (tests/requirements-216.txt), made and cached as the main one is. Only
+# made, not put on PATH: the compat stage runs its commands with it (see stage_compat in test.sh).
+ensure_compat_venv() {
+  local reqs="$MH_REPO/tests/requirements-216.txt" cons="$MH_REPO/tests/constraints-216.txt"
+  MH_COMPAT_VENV="$MH_CACHE/venv-216-$(content_hash "$reqs" "$cons")"
+  if [[ ! -x "$MH_COMPAT_VENV/.complete" ]]; then locked venv make_venv "$MH_COMPAT_VENV" "$reqs" "$cons"; fi
+  export MH_COMPAT_VENV
+}
+
+make_venv() {  # make_venv VENV REQS CONS, under the lock: another run may have made it meanwhile
+  local venv=$1
+  [[ ! -x "$venv/.complete" ]] || return 0
+  log "creating virtualenv $venv"
+  rm -rf "$venv"
+  "$MH_PYTHON" -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$2" -c "$3"
+  printf '#!/bin/sh\n' > "$venv/.complete" && chmod +x "$venv/.complete"
 }
 
 apt_install() { locked apt apt_install_locked "$@"; }

@@ -3,14 +3,15 @@
 #   tests/harness/test.sh            every stage
 #   tests/harness/test.sh units lint only the named stages (setup always runs)
 #   MH_MOLECULE_SCENARIOS="smoke deploy" tests/harness/test.sh molecule   some molecule scenarios
-# Stages: units, lint, sanity, artifact, image, harness, molecule. Each runs even when an earlier one
-# failed; the command fails if any stage failed, and prints every stage's duration at the end.
+# Stages: units, lint, sanity, compat, artifact, image, harness, molecule. Each runs even when an
+# earlier one failed; the command fails if any stage failed, and prints every stage's duration at
+# the end.
 # Runs side by side (a second copy of the suite among them) do not collide: each has its own
 # temporary directory ($MH_WORK), container names, image tags and loopback ports, and removes only
 # its own containers (see new_run in lib.sh, and tests/harness/vm.py).
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-ALL_STAGES=(units lint sanity artifact image harness molecule)
+ALL_STAGES=(units lint sanity compat artifact image harness molecule)
 STAGES=("$@")
 [[ ${#STAGES[@]} -gt 0 ]] || STAGES=("${ALL_STAGES[@]}")
 for stage in "${STAGES[@]}"; do
@@ -39,28 +40,69 @@ stage_lint() {
 # ansible-test wants the collection at .../ansible_collections/<namespace>/<name>, and bootstraps
 # pip in its virtualenvs with a script it downloads from a host unreachable here: give it ours.
 stage_sanity() {
-  local tree="$MH_WORK/sanity/ansible_collections/hauser/multi_hauser" pip_version
-  pip_version=$(python - <<'PY'
-import inspect, re
-from ansible_test._internal import python_requirements
-print(re.search(r"pip='([0-9.]+)'", inspect.getsource(python_requirements.get_venv_packages)).group(1))
-PY
-)
+  local tree="$MH_WORK/sanity/ansible_collections/hauser/multi_hauser"
   command -v shellcheck >/dev/null || apt_install shellcheck
   mkdir -p "$tree"
   (cd "$MH_REPO" && git ls-files -z --cached --others --exclude-standard \
     | tar --null --files-from=- --ignore-failed-read -cf - 2>/dev/null) | tar -xf - -C "$tree"
   # ansible-test keeps its virtualenvs in ~/.ansible/test, and removes one it finds half made: runs
   # side by side take turns.
-  locked ansible-test sanity_locked "$tree" "$pip_version"
+  locked ansible-test sanity_locked "$tree" "$(sanity_pip_version)"
 }
 
+# The pip that the ansible-test on PATH bootstraps its virtualenvs with.
+sanity_pip_version() {
+  python - <<'PY'
+import inspect, re
+from ansible_test._internal import python_requirements
+print(re.search(r"pip='([0-9.]+)'", inspect.getsource(python_requirements.get_venv_packages)).group(1))
+PY
+}
+
+# sanity_locked TREE PIP_VERSION [ARG...]: ansible-test sanity ARG... in TREE.
 sanity_locked() {
   local tree=$1 pip_version=$2 get_pip
+  shift 2
   get_pip="$HOME/.ansible/test/cache/get_pip_${pip_version//./_}.py"
   cmp -s "$MH_REPO/tests/harness/get_pip_offline.py" "$get_pip" \
     || install -D -m 0644 "$MH_REPO/tests/harness/get_pip_offline.py" "$get_pip"
-  (cd "$tree" && git init -q && git add -A && ansible-test sanity --python 3.11 --color no)
+  (cd "$tree" && git init -q && git add -A && ansible-test sanity --python 3.11 --color no "$@")
+}
+
+# The oldest ansible-core that meta/runtime.yml claims (2.16, the latest patch; its own virtualenv,
+# tests/requirements-216.txt), with the controller's Python 3.11: the unit tests, ansible-test
+# sanity of what the artifact ships, and the smoke scenario. Each part runs even when an earlier one
+# failed.
+stage_compat() {
+  local rc=0 compat_path collections="$MH_WORK/compat/collections"
+  ensure_compat_venv
+  compat_path="$MH_COMPAT_VENV/bin:$PATH"
+  log "compat: unit tests with $(PATH=$compat_path ansible --version | head -n 1)"
+  (cd "$MH_REPO" && PATH=$compat_path VIRTUAL_ENV=$MH_COMPAT_VENV python -m pytest -q -p no:cacheprovider \
+    --basetemp="$MH_WORK/pytest-compat" tests/unit) || rc=1
+
+  # Sanity of the artifact as 2.16's ansible-galaxy builds and installs it: what users get. The
+  # tests, the harness and molecule's playbooks are not in it; the sanity stage checks them, with
+  # 2.19's ansible-test.
+  log "compat: ansible-test sanity (2.16) of the artifact"
+  PATH=$compat_path install_collection_artifact "$collections"
+  # --skip-test empty-init: 2.16 wants every __init__.py under plugins/module_utils empty, and
+  # module_utils/core's holds the package's docstring (no code). 2.16's AnsiballZ ships a
+  # collection package's __init__.py as it is, and 2.17+ no longer checks module_utils for this;
+  # plugins/modules and tests/unit, which 2.19 still checks, are checked by the sanity stage.
+  PATH=$compat_path VIRTUAL_ENV=$MH_COMPAT_VENV locked ansible-test sanity_locked \
+    "$collections/ansible_collections/hauser/multi_hauser" "$(PATH=$compat_path sanity_pip_version)" \
+    --skip-test empty-init || rc=1
+
+  # smoke, as the molecule stage runs it (one copy), with 2.16's ansible and molecule.
+  log "compat: molecule scenario smoke"
+  PATH=$compat_path install_collection_artifact "$MH_WORK/compat/smoke-collections"
+  mkdir -p "$MH_WORK/molecule"
+  MOLECULE_TABLE=()
+  molecule_scenario smoke smoke-216 PATH="$compat_path" VIRTUAL_ENV="$MH_COMPAT_VENV" \
+    ANSIBLE_COLLECTIONS_PATH="$MH_WORK/compat/smoke-collections" || rc=1
+  printf '%s\n' "${MOLECULE_TABLE[@]}"
+  return "$rc"
 }
 
 # What users get: the built artifact (without tests or molecule) installs offline, and
@@ -137,14 +179,15 @@ stage_molecule() {
 }
 
 # molecule_scenario SCENARIO COPY [NAME=VALUE...]: molecule test of SCENARIO with the environment
-# NAME=VALUE..., its ephemeral directory $MH_WORK/molecule/COPY; vm.py logs the VMs it starts to
+# NAME=VALUE... (PATH or ANSIBLE_COLLECTIONS_PATH among them, to run it with other tools or another
+# artifact), its ephemeral directory $MH_WORK/molecule/COPY; vm.py logs the VMs it starts to
 # $MH_WORK/molecule/COPY.vms. Adds its row to MOLECULE_TABLE, and writes it to $MH_WORK/molecule/COPY.row.
 molecule_scenario() {
   local scenario=$1 copy=$2 start rc=0
   shift 2
   start=$(date +%s)
-  (cd "$MH_REPO" && env "$@" ANSIBLE_COLLECTIONS_PATH="$MH_WORK/collections" \
-    MOLECULE_EPHEMERAL_DIRECTORY="$MH_WORK/molecule/$copy" MH_VM_LOG="$MH_WORK/molecule/$copy.vms" \
+  (cd "$MH_REPO" && env ANSIBLE_COLLECTIONS_PATH="$MH_WORK/collections" \
+    MOLECULE_EPHEMERAL_DIRECTORY="$MH_WORK/molecule/$copy" MH_VM_LOG="$MH_WORK/molecule/$copy.vms" "$@" \
     molecule test --scenario-name "$scenario") || rc=$?
   printf '%-22s %-7s %8s\n' "$copy" "$([[ $rc -eq 0 ]] && echo passed || echo FAILED)" "$(( $(date +%s) - start ))" \
     > "$MH_WORK/molecule/$copy.row"
