@@ -125,9 +125,12 @@ options:
     type: str
     default: ""
   monitor_config:
-    description: The monitor's config (JSON), C(monitor.json) in O(etc_dir); the listener reads it
-      again when it changes, without a restart.
-    type: str
+    description:
+      - The monitor's config (JSON), C(monitor.json) in O(etc_dir); the listener reads it again when
+        it changes, without a restart.
+      - A mapping is written as the JSON the filter P(hauser.multi_hauser.monitor_config#filter)
+        makes of it: ansible-core before 2.19 turns a template's JSON text back into a mapping.
+    type: raw
     default: ""
   etc_dir:
     description: The collection's own directory of root's files.
@@ -210,6 +213,7 @@ from ansible_collections.hauser.multi_hauser.plugins.module_utils.core.layout im
 from ansible_collections.hauser.multi_hauser.plugins.module_utils.core.monitoring import (
     MONITOR_NAME,
     MONITOR_PROGRAM_FILE,
+    config_text,
 )
 from ansible_collections.hauser.multi_hauser.plugins.module_utils.core.secrets import config_secrets, mask_values
 from ansible_collections.hauser.multi_hauser.plugins.module_utils.core.supervisor import (
@@ -580,7 +584,7 @@ def main():
             stop_timeout=dict(type="int", default=60),
             canary=dict(type="bool", default=False),
             monitor_program=dict(type="str", default=""),
-            monitor_config=dict(type="str", default=""),
+            monitor_config=dict(type="raw", default=""),
             etc_dir=dict(type="path", default=ETC_DIR),
             **SUPERVISOR_ARGUMENT_SPEC
         ),
@@ -588,6 +592,10 @@ def main():
         supports_check_mode=True,
     )
     params = module.params
+    if isinstance(params["monitor_config"], dict):
+        params["monitor_config"] = config_text(params["monitor_config"])
+    elif not isinstance(params["monitor_config"], str):
+        module.fail_json(msg="monitor_config must be the monitor's config, JSON text or a mapping")
     stop_only = params["stage"] == "stop"
     records = None if stop_only else module.params["orgs"] or []
     layout = Layout(params["base_dir"], params["program_dir"])

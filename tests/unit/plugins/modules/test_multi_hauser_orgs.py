@@ -493,6 +493,26 @@ def test_the_monitor_is_added_with_the_orgs_and_a_second_run_changes_nothing(mon
     assert monitored.org_pids() == org_pids
 
 
+def test_a_monitor_config_given_as_a_mapping_is_written_as_its_json_text(monitored):
+    # ansible-core < 2.19 hands the module the filter's JSON text as a mapping (a template's result
+    # that looks like a dict is read as one): the same file, and then nothing to change.
+    orgs = [org("acme"), org("globex")]
+    text = monitored.monitor_config(["acme", "globex"])
+    result = monitored.run_monitored(orgs, config=json.loads(text))
+    assert not result.get("failed"), result
+    with open(monitored.monitor_json) as handle:
+        assert handle.read() == text
+    again = monitored.run_monitored(orgs, config=text)
+    assert not again.get("failed"), again
+    assert (again["changed"], again["monitor"]) == (False, "unchanged")
+
+
+def test_a_monitor_config_of_another_kind_fails(monitored):
+    result = monitored.run_monitored([org("acme")], config=["not", "a", "config"])
+    assert result.get("failed") and "monitor_config must be" in result["msg"], result
+    assert not os.path.exists(monitored.monitor_json)
+
+
 def test_a_changed_monitor_program_restarts_the_listener_alone(monitored):
     orgs = [org("acme"), org("globex")]
     monitored.run_monitored(orgs)
