@@ -2,7 +2,7 @@
 # a pinned virtualenv, a Docker engine and the local base images, all cached for the next run.
 .PHONY: test demo bench
 
-test:  ## the whole test suite: unit tests, ansible-lint, ansible-test sanity, artifact, molecule
+test:  ## the whole test suite: unit tests, ansible-lint, ansible-test sanity, ansible-core 2.16 compat, artifact, molecule
 	bash tests/harness/test.sh
 
 demo:  ## deploy 3 example orgs to a throwaway Debian 12 VM container over SSH, then print the status

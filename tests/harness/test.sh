@@ -74,7 +74,7 @@ sanity_locked() {
 # sanity of what the artifact ships, and the smoke scenario. Each part runs even when an earlier one
 # failed.
 stage_compat() {
-  local rc=0 compat_path collections="$MH_WORK/compat/collections"
+  local rc=0 compat_path collections="$MH_WORK/compat/collections" scenarios=() scenario
   ensure_compat_venv
   compat_path="$MH_COMPAT_VENV/bin:$PATH"
   log "compat: unit tests with $(PATH=$compat_path ansible --version | head -n 1)"
@@ -94,13 +94,19 @@ stage_compat() {
     "$collections/ansible_collections/hauser/multi_hauser" "$(PATH=$compat_path sanity_pip_version)" \
     --skip-test empty-init || rc=1
 
-  # smoke, as the molecule stage runs it (one copy), with 2.16's ansible and molecule.
-  log "compat: molecule scenario smoke"
-  PATH=$compat_path install_collection_artifact "$MH_WORK/compat/smoke-collections"
+  # smoke (MH_COMPAT_SCENARIOS="smoke deploy" for more: those two need nothing else of the molecule
+  # stage's set-up), as the molecule stage runs a scenario (one copy), with 2.16's ansible and
+  # molecule and the artifact its ansible-galaxy installed.
+  read -r -a scenarios <<< "${MH_COMPAT_SCENARIOS:-smoke}"
+  log "compat: molecule scenario(s) ${scenarios[*]}"
+  PATH=$compat_path install_collection_artifact "$MH_WORK/compat/molecule-collections"
+  start_fake_api
   mkdir -p "$MH_WORK/molecule"
   MOLECULE_TABLE=()
-  molecule_scenario smoke smoke-216 PATH="$compat_path" VIRTUAL_ENV="$MH_COMPAT_VENV" \
-    ANSIBLE_COLLECTIONS_PATH="$MH_WORK/compat/smoke-collections" || rc=1
+  for scenario in "${scenarios[@]}"; do
+    molecule_scenario "$scenario" "$scenario-216" PATH="$compat_path" VIRTUAL_ENV="$MH_COMPAT_VENV" \
+      ANSIBLE_COLLECTIONS_PATH="$MH_WORK/compat/molecule-collections" || rc=1
+  done
   printf '%s\n' "${MOLECULE_TABLE[@]}"
   return "$rc"
 }
