@@ -129,7 +129,7 @@ options:
       - The monitor's config (JSON), C(monitor.json) in O(etc_dir); the listener reads it again when
         it changes, without a restart.
       - A mapping is written as the JSON the filter P(hauser.multi_hauser.monitor_config#filter)
-        makes of it: ansible-core before 2.19 turns a template's JSON text back into a mapping.
+        makes of it, since ansible-core before 2.19 turns a template's JSON text back into a mapping.
     type: raw
     default: ""
   etc_dir:
