@@ -94,10 +94,10 @@ stage_compat() {
     "$collections/ansible_collections/hauser/multi_hauser" "$(PATH=$compat_path sanity_pip_version)" \
     --skip-test empty-init || rc=1
 
-  # smoke (MH_COMPAT_SCENARIOS="smoke deploy" for more: those two need nothing else of the molecule
-  # stage's set-up), as the molecule stage runs a scenario (one copy), with 2.16's ansible and
-  # molecule and the artifact its ansible-galaxy installed.
-  read -r -a scenarios <<< "${MH_COMPAT_SCENARIOS:-smoke}"
+  # smoke and deploy (MH_COMPAT_SCENARIOS for others; these two need nothing else of the molecule
+  # stage's set-up; deploy runs the whole role, the monitor included), as the molecule stage runs a
+  # scenario (one copy), with 2.16's ansible and molecule and the artifact its ansible-galaxy installed.
+  read -r -a scenarios <<< "${MH_COMPAT_SCENARIOS:-smoke deploy}"
   log "compat: molecule scenario(s) ${scenarios[*]}"
   PATH=$compat_path install_collection_artifact "$MH_WORK/compat/molecule-collections"
   start_fake_api
