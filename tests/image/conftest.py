@@ -151,7 +151,7 @@ def session_secrets():
 
 class Containers:
     """Starts containers of the image (named mh-it-SESSION-*, labelled with the session, --network
-    none) and removes them all."""
+    none unless told otherwise) and removes them all."""
 
     def __init__(self, image_name, tmp_dir):
         self.image = image_name
@@ -159,13 +159,14 @@ class Containers:
         self.names = []
         self.started = {}
 
-    def run(self, label, keyfile=None, env=None, volumes=(), args=(), image=None, entrypoint=None):
+    def run(self, label, keyfile=None, env=None, volumes=(), args=(), image=None, entrypoint=None, network="none"):
         """docker run -d; keyfile (text or bytes) is mounted read-only at /secrets/keys.csv.
         volumes: (source, target) mounted read-only, or (source, target, options), e.g. "rw".
+        network: "none", or "host" for a container that serves or reaches loopback ports.
 
         Return the container's name; started[name] is the monotonic time just before docker run."""
         name = "%s%s-%s" % (CONTAINER_PREFIX, label, secrets.token_hex(3))
-        argv = ["run", "--detach", "--name", name, "--network", "none"] + session_labels()
+        argv = ["run", "--detach", "--name", name, "--network", network] + session_labels()
         if entrypoint is not None:
             argv += ["--entrypoint", entrypoint]
         if keyfile is not None:

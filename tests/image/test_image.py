@@ -48,6 +48,8 @@ BASE_DIR = "/var/lib/multi-hauser"
 SAVE_DIR = "/srv/hauser-data"  # the image's multi_hauser_local_save_dir (conftest.py)
 PROGRAM_DIR = "/etc/supervisor/conf.d"
 HAUSER_UID = HAUSER_GID = 999  # the image's user hauser (test_built_from_the_slim_base_without_python)
+NOBODY_UID = 65534  # Debian's nobody: the image's /metrics server runs as it
+MONITOR_CONFIG = "/etc/multi-hauser/monitor.json"
 KEYFILE = "/secrets/keys.csv"
 DAY_MINUTES = 24 * 60
 
@@ -233,7 +235,8 @@ def test_orgs_run_unprivileged_with_prefixed_logs_and_staggered_delays(fleet, co
 
     # supervisord is PID 1 and runs one program per org, plus the log listener, all RUNNING.
     states = run["states"]
-    assert set(states) == {PROGRAM_PREFIX + org_id for org_id in org_ids} | {"logprefix"}, states
+    assert set(states) == {PROGRAM_PREFIX + org_id for org_id in org_ids} | {
+        "logprefix", "multi-hauser-monitor", "multi-hauser-metrics"}, states
     assert all(state == "RUNNING" for state in states.values()), states
 
     procs, hauser_uid = processes(name)
@@ -247,10 +250,15 @@ def test_orgs_run_unprivileged_with_prefixed_logs_and_staggered_delays(fleet, co
     for proc in hausers:
         assert proc["uids"] == [hauser_uid] * 4, "hauser not running as user hauser: %r" % proc
         assert proc["env"].get("HOME") == BASE_DIR and proc["env"].get("USER") == "hauser", proc
-    # Anything else whose command line says hauser, but supervisord itself, is not root either.
+    # Anything else whose command line says hauser, but supervisord itself and the monitor (which
+    # asks supervisord, through its root-only socket, for its programs, and listens on no port), is
+    # not root either; /metrics is served by nobody.
+    monitor = "/usr/local/lib/multi-hauser/monitor.py"
     for proc in procs:
-        if proc["pid"] != 1 and "hauser" in " ".join(proc["argv"]):
+        if proc["pid"] != 1 and "hauser" in " ".join(proc["argv"]) and proc["argv"][1:] != [monitor, MONITOR_CONFIG]:
             assert 0 not in proc["uids"], "runs as root: %r" % proc
+    servers = [proc for proc in procs if proc["argv"][1:] == [monitor, "--serve"]]
+    assert [proc["uids"] for proc in servers] == [[NOBODY_UID] * 4], servers
 
     # docker logs: each org's own stand-in line, prefixed with the org, its ExportDelay staggered by
     # 10m from 24h; every stand-in line is prefixed; no key; info level (no DEBG) by default.
@@ -528,11 +536,10 @@ BAD_BYTES = {
                    ["MULTI_HAUSER_EXPORT_DELAY_STEP is not valid: not valid UTF-8"]),
     "save-dir": ("MULTI_HAUSER_LOCAL_SAVE_DIR", r"/srv/\377", ["MULTI_HAUSER_LOCAL_SAVE_DIR is not valid: not valid UTF-8"]),
 }
+# No case of a NUL: no environment variable can hold one (execve(2) takes NUL-terminated strings,
+# docker's runc refuses one, "environment variable value can't contain null").
 BAD_BYTES_CASES = [pytest.param(case, id=case) for case in BAD_BYTES] + [
     pytest.param("config-extra", id="config-extra"),
-    pytest.param("nul", id="nul", marks=pytest.mark.skip(reason=(
-        "no environment variable can hold a NUL: execve(2) takes NUL-terminated strings, docker's runc refuses "
-        "one (\"environment variable value can't contain null\"), and Python cannot put one in an argument"))),
 ]
 BAD_BYTES["config-extra"] = ("MULTI_HAUSER_CONFIG_EXTRA", r'{"FilePrefix": "\377"}',
                              ["MULTI_HAUSER_CONFIG_EXTRA is not valid: not valid UTF-8"])
@@ -562,9 +569,10 @@ def test_supervisord_loglevel_from_the_environment(containers, session_secrets):
 # --- the entrypoint's files: links and foreign files replaced, never followed ----------------------
 
 ROOT_ONLY = "/root-only"  # where a test mounts root's own files, read-write, as targets of planted links
-# In the image: root's files and directories that a link may point at (its own supervisord config's
-# directory, which a hauser-owned copy would hand to hauser).
-IMAGE_TARGETS = ("/etc/shadow", "/root", "/etc/multi-hauser")
+# In the image: root's files and directories that a link may point at (the collection's code, which
+# root runs: a hauser-owned copy would hand root's entrypoint and monitor to hauser). Not
+# /etc/multi-hauser, where the entrypoint writes the monitor's config at each start.
+IMAGE_TARGETS = ("/etc/shadow", "/root", "/usr/local/lib/multi-hauser")
 
 
 def need_root():
@@ -652,7 +660,7 @@ def test_entrypoint_replaces_planted_links_and_takes_the_old_layout_over(contain
     make_link(ROOT_ONLY + "/dir", save / old_a)
     make_link("/etc/shadow", base / old_b / "config.toml")
     make_link("/root", base / old_b / "tmp")
-    make_link("/etc/multi-hauser", save / old_b)
+    make_link("/usr/local/lib/multi-hauser", save / old_b)
     # What only root could plant in its own directories.
     make_link(ROOT_ONLY + "/dir2", base / link_c, 0, 0)
     make_file(save / link_c, "a file where a directory goes: %s\n" % secret, 0, 0, 0o600)

@@ -30,6 +30,10 @@ ETC_DIR = "/etc/multi-hauser"
 LIB_DIR = "/usr/local/lib/multi-hauser"
 CORE_DIR = posixpath.join(LIB_DIR, "ansible_collections/hauser/multi_hauser/plugins/module_utils/core")
 MONITOR_CONFIG = posixpath.join(ETC_DIR, "monitor.json")
+# In the image: root's directory of what the monitor and the entrypoint write at run time for the
+# metrics server (the metrics, and where to serve them), readable by every user.
+IMAGE_RUN_DIR = "/run/multi-hauser"
+SERVER_CONFIG_NAME = "metrics-server.json"
 # The GCP credentials, when a deployment installs them.
 CREDENTIALS = posixpath.join(ETC_DIR, "gcp-credentials.json")
 BINARY_LINK = "/usr/local/bin/hauser"
@@ -49,6 +53,7 @@ def host_layout(settings):
         "lib_dir": LIB_DIR,
         "core_dir": CORE_DIR,
         "monitor_config": MONITOR_CONFIG,
+        "image_run_dir": IMAGE_RUN_DIR,
         # In an image, supervisord runs as PID 1 with a config of its own.
         "container_supervisord_conf": posixpath.join(ETC_DIR, "supervisord.conf"),
         "credentials": CREDENTIALS if settings.get("gcp_credentials_file") else "",

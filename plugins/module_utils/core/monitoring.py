@@ -10,7 +10,9 @@ image. The listener (Monitor, fed by run_listener) takes supervisord's PROCESS_S
 each org's output: on a VM from the log files supervisord writes (so that no program file
 changes, and no org restarts, when monitoring is turned on), in the image from the PROCESS_LOG
 events its programs send (they write no log file). At each TICK it keeps the state file and the
-metrics: a node_exporter textfile on a VM, an HTTP /metrics endpoint in the image.
+metrics: a node_exporter textfile on a VM; in the image a file that a server of its own
+(run_server, a program of user nobody) serves as /metrics. The listener runs as root, as it must
+to ask supervisord (whose socket is root's) for its programs; nothing of it listens on the network.
 
 It reads no config.toml (each holds a key) and keeps no text of a line (see exports.py).
 Standard library only, Python 3.6 or later: this runs on the hosts.
@@ -33,7 +35,12 @@ from ansible_collections.hauser.multi_hauser.plugins.module_utils.core.config im
 from ansible_collections.hauser.multi_hauser.plugins.module_utils.core.durations import SECOND, parse_duration
 from ansible_collections.hauser.multi_hauser.plugins.module_utils.core.exports import LogTailer, States
 from ansible_collections.hauser.multi_hauser.plugins.module_utils.core.files import Dir
-from ansible_collections.hauser.multi_hauser.plugins.module_utils.core.layout import MONITOR_CONFIG, Layout
+from ansible_collections.hauser.multi_hauser.plugins.module_utils.core.layout import (
+    IMAGE_RUN_DIR,
+    MONITOR_CONFIG,
+    SERVER_CONFIG_NAME,
+    Layout,
+)
 from ansible_collections.hauser.multi_hauser.plugins.module_utils.core.metrics import render
 
 # supervisord's name of the listener; its program file in the program directory (a VM).
@@ -43,6 +50,9 @@ CONFIG_PATH = MONITOR_CONFIG
 # In the base directory (root's): no org id holds a ".", so no org directory has this name.
 STATE_NAME = ".monitor-state.json"
 TEXTFILE_NAME = "multi_hauser.prom"
+SERVER_CONFIG_PATH = posixpath.join(IMAGE_RUN_DIR, SERVER_CONFIG_NAME)
+# The metrics of a few thousand orgs are a few MB.
+MAX_METRICS_BYTES = 64 * 1024 * 1024
 CONFIG_VERSION = 1
 MAX_CONFIG_BYTES = 16 * 1024 * 1024
 # supervisord sends an event of at most its buffer's size; a header line is short.
@@ -72,8 +82,9 @@ def timing(export_delay, settings):
 def monitor_config(orgs, settings, supervisor_config):
     """The monitor's config (a dict, as JSON in CONFIG_PATH) for these orgs (each with org_id
     and export_delay) of a deployment with these settings: each org's timing and, on a VM, its
-    log file; the state file; the textfile (metrics_textfile_dir, a VM) or the address and port
-    of /metrics (metrics_port, the image)."""
+    log file; the state file; the textfile (metrics_textfile_dir on a VM; in the image, in
+    metrics_dir (IMAGE_RUN_DIR) when metrics_port is set) and the address and port of /metrics
+    (the image)."""
     layout = Layout(settings["base_dir"], "", settings.get("log_dir", ""))
     vm = settings.get("mode", "vm") == "vm"
     entries = {}
@@ -83,11 +94,15 @@ def monitor_config(orgs, settings, supervisor_config):
                                   "export_delay_seconds": delay, "export_duration_seconds": duration}
     textfile_dir = settings.get("metrics_textfile_dir") or ""
     port = settings.get("metrics_port") or 0
+    if vm:
+        textfile = posixpath.join(textfile_dir, TEXTFILE_NAME) if textfile_dir else ""
+    else:
+        textfile = posixpath.join(settings.get("metrics_dir") or IMAGE_RUN_DIR, TEXTFILE_NAME) if port else ""
     return {
         "version": CONFIG_VERSION,
         "orgs": entries,
         "state": posixpath.join(settings["base_dir"], STATE_NAME),
-        "textfile": posixpath.join(textfile_dir, TEXTFILE_NAME) if vm and textfile_dir else "",
+        "textfile": textfile,
         "listen": [settings.get("metrics_address") or "0.0.0.0", port] if not vm and port else None,
         "supervisor_config": supervisor_config,
     }
@@ -133,9 +148,10 @@ def _is_number(value):
     return value.__class__ in (int, float) and value >= 0
 
 
-def read_config(path):
-    """The monitor's config at path, checked: MonitorError naming the file if it is missing,
-    too large, not a regular file (a link is not followed) or not what monitor_config writes."""
+def read_small_file(path, limit, what):
+    """The bytes of the regular file at path, of at most limit bytes: MonitorError naming the
+    file (as what) if it is missing, too large, or not a regular file (a link is not followed,
+    a FIFO not waited on)."""
     try:
         # O_NONBLOCK: a FIFO planted there is refused below, not waited on for a writer.
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
@@ -143,15 +159,38 @@ def read_config(path):
         raise MonitorError("cannot read %s: %s" % (path, error.strerror))
     try:
         info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_CONFIG_BYTES:
-            raise MonitorError("%s is not a monitor config (not a regular file, or too large)" % path)
-        data = os.read(fd, MAX_CONFIG_BYTES + 1)
+        if not stat.S_ISREG(info.st_mode) or info.st_size > limit:
+            raise MonitorError("%s is not %s (not a regular file, or too large)" % (path, what))
+        data = b""
+        while len(data) <= limit:
+            chunk = os.read(fd, limit + 1 - len(data))
+            if not chunk:
+                break
+            data += chunk
     finally:
         os.close(fd)
+    if len(data) > limit:
+        raise MonitorError("%s is not %s (too large)" % (path, what))
+    return data
+
+
+def _read_json(path, what):
     try:
-        config = json.loads(data.decode("utf-8"))
+        return json.loads(read_small_file(path, MAX_CONFIG_BYTES, what).decode("utf-8"))
     except (ValueError, RecursionError):
-        raise MonitorError("%s is not a monitor config (not JSON)" % path)
+        raise MonitorError("%s is not %s (not JSON)" % (path, what))
+
+
+def _check_listen(path, listen):
+    if listen is not None and not (listen.__class__ is list and len(listen) == 2 and isinstance(listen[0], str)
+                                   and listen[1].__class__ is int and 0 < listen[1] < 65536):
+        raise MonitorError("%s: listen is not an address and a port" % path)
+
+
+def read_config(path):
+    """The monitor's config at path, checked: MonitorError naming the file if it is missing,
+    too large, not a regular file (a link is not followed) or not what monitor_config writes."""
+    config = _read_json(path, "a monitor config")
     if config.__class__ is not dict or config.get("version") != CONFIG_VERSION \
             or config.get("orgs").__class__ is not dict or not isinstance(config.get("state"), str):
         raise MonitorError("%s is not a monitor config of this version" % path)
@@ -160,10 +199,23 @@ def read_config(path):
                 or not _is_number(entry.get("export_delay_seconds")) \
                 or not _is_number(entry.get("export_duration_seconds")):
             raise MonitorError("%s: the entry of org %s is not right" % (path, org_id))
-    listen = config.get("listen")
-    if listen is not None and not (listen.__class__ is list and len(listen) == 2 and isinstance(listen[0], str)
-                                   and listen[1].__class__ is int and 0 < listen[1] < 65536):
-        raise MonitorError("%s: listen is not an address and a port" % path)
+    _check_listen(path, config.get("listen"))
+    return config
+
+
+def server_config(config):
+    """What the metrics server of the image needs of the monitor's config (no org in it)."""
+    return {"version": CONFIG_VERSION, "textfile": config["textfile"], "listen": config["listen"]}
+
+
+def read_server_config(path):
+    config = _read_json(path, "a metrics server config")
+    if config.__class__ is not dict or config.get("version") != CONFIG_VERSION \
+            or not isinstance(config.get("textfile"), str):
+        raise MonitorError("%s is not a metrics server config of this version" % path)
+    _check_listen(path, config.get("listen"))
+    if config["listen"] is not None and not posixpath.isabs(config["textfile"]):
+        raise MonitorError("%s: textfile is not an absolute path" % path)
     return config
 
 
@@ -344,8 +396,9 @@ class Monitor(object):
             return self.metrics
 
 
-def serve_metrics(monitor, address, port):
-    """/metrics of the monitor over HTTP, in a thread of its own. Returns the server."""
+def serve_textfile(textfile, address, port):
+    """The metrics file textfile as /metrics over HTTP, in a thread of its own; read at each
+    request (never following a link), 503 while it cannot be read. Returns the server."""
     from http.server import BaseHTTPRequestHandler, HTTPServer  # pylint: disable=import-outside-toplevel
 
     class Handler(BaseHTTPRequestHandler):
@@ -355,7 +408,11 @@ def serve_metrics(monitor, address, port):
             if self.path.split("?", 1)[0] != "/metrics":
                 self.send_error(404)
                 return
-            body = monitor.metrics_text().encode("utf-8")
+            try:
+                body = read_small_file(textfile, MAX_METRICS_BYTES, "the metrics")
+            except MonitorError:
+                self.send_error(503, "no metrics yet")
+                return
             self.send_response(200)
             self.send_header("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
             self.send_header("Content-Length", str(len(body)))
@@ -370,6 +427,22 @@ def serve_metrics(monitor, address, port):
     thread.daemon = True
     thread.start()
     return server
+
+
+def run_server(path, wait=None):
+    """The image's metrics server, as its program runs it: serves what read_server_config(path)
+    says until the process ends (wait, for tests, returns when the server should stop). Returns
+    False when there is nothing to serve (no port)."""
+    config = read_server_config(path)
+    if config["listen"] is None:
+        return False
+    server = serve_textfile(config["textfile"], config["listen"][0], config["listen"][1])
+    try:
+        (wait or threading.Event().wait)()
+    finally:
+        server.shutdown()
+        server.server_close()
+    return True
 
 
 def read_event(stdin):
@@ -396,9 +469,6 @@ def run_listener(monitor, stdin, stdout):
     An event the monitor cannot take is acknowledged all the same (and said once on stderr),
     so that supervisord never holds events back for it."""
     monitor.load_config()
-    listen = monitor.config.get("listen")
-    if listen:
-        serve_metrics(monitor, listen[0], listen[1])
     monitor.tick()
     while True:
         stdout.write(b"READY\n")

@@ -512,5 +512,6 @@ def image_settings(settings, layout):
     """The image's defaults: the settings its entrypoint renders with, and where things are."""
     defaults = dict((name, settings[name]) for name in IMAGE_SETTINGS + IMAGE_BUILD_SETTINGS)
     defaults.update(hauser_path=layout["binary"], program_dir=layout["program_dir"], credentials_path="",
-                    supervisord_conf=layout["container_supervisord_conf"], monitor_config=layout["monitor_config"])
+                    supervisord_conf=layout["container_supervisord_conf"], monitor_config=layout["monitor_config"],
+                    metrics_dir=layout["image_run_dir"])
     return defaults

@@ -23,13 +23,18 @@ import sys
 
 from ansible_collections.hauser.multi_hauser.plugins.module_utils.core.config import ConfigError
 from ansible_collections.hauser.multi_hauser.plugins.module_utils.core.files import (
+    Dir,
     OrgFiles,
     describe,
     sync_all,
     write_atomically,
 )
-from ansible_collections.hauser.multi_hauser.plugins.module_utils.core.layout import MARKER
-from ansible_collections.hauser.multi_hauser.plugins.module_utils.core.monitoring import config_text, monitor_config
+from ansible_collections.hauser.multi_hauser.plugins.module_utils.core.layout import MARKER, SERVER_CONFIG_NAME
+from ansible_collections.hauser.multi_hauser.plugins.module_utils.core.monitoring import (
+    config_text,
+    monitor_config,
+    server_config,
+)
 from ansible_collections.hauser.multi_hauser.plugins.module_utils.core.orgs import KeyFileError, parse_keyfile, read_keyfile
 from ansible_collections.hauser.multi_hauser.plugins.module_utils.core.render import layout_of, render_org_files
 from ansible_collections.hauser.multi_hauser.plugins.module_utils.core.settings import (
@@ -125,10 +130,15 @@ def write_orgs(files, settings):
 
 
 def write_monitor_config(orgs, settings):
-    """What the monitor reads: each org's timing, where its state and /metrics go."""
+    """What the monitor reads (each org's timing, where its state and metrics go), and what its
+    metrics server reads (where the metrics are, where to serve them), in root's directory for it."""
     if settings.get("monitor"):
         config = monitor_config(orgs, settings, settings["supervisord_conf"])
         write_atomically(settings["monitor_config"], config_text(config), 0, 0, 0o640)
+        run_dir = settings["metrics_dir"]
+        with Dir.trusted(os.path.dirname(run_dir)) as parent:
+            parent.subdir(os.path.basename(run_dir), 0, 0, 0o755)[0].close()
+        write_atomically(os.path.join(run_dir, SERVER_CONFIG_NAME), config_text(server_config(config)), 0, 0, 0o644)
 
 
 def main(argv, environ):

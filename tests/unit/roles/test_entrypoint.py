@@ -80,6 +80,8 @@ class Image:
         defaults["program_dir"] = str(self.programs)
         (self.root / "etc").mkdir(exist_ok=True)
         defaults["monitor_config"] = str(self.root / "etc" / "monitor.json")
+        defaults["metrics_dir"] = str(self.root / "run" / "multi-hauser")
+        (self.root / "run").mkdir(exist_ok=True)
         (self.share / "settings.json").write_text(json.dumps(defaults))
 
     def main(self, capsys, environ=None):
@@ -177,7 +179,13 @@ def test_the_monitor_is_told_each_org_s_timing_and_where_metrics_go(image, capsy
     path = image.root / "etc" / "monitor.json"
     config = json.loads(path.read_text())
     assert stat.S_IMODE(path.stat().st_mode) == 0o640
-    assert config["listen"] == ["127.0.0.1", 9123] and config["textfile"] == ""
+    run_dir = image.root / "run" / "multi-hauser"
+    assert config["listen"] == ["127.0.0.1", 9123] and config["textfile"] == str(run_dir / "multi_hauser.prom")
+    # What the metrics server (user nobody) reads: where the metrics are and where to serve them, no org.
+    server = run_dir / "metrics-server.json"
+    assert owner_and_mode(run_dir) == (0, 0, 0o755) and owner_and_mode(server) == (0, 0, 0o644)
+    assert json.loads(server.read_text()) == {"version": 1, "textfile": config["textfile"],
+                                              "listen": ["127.0.0.1", 9123]}
     assert config["state"] == str(image.base / ".monitor-state.json")
     assert sorted(config["orgs"]) == ["o-1", "o-2"]
     # the image's programs log to no file: their lines come to the monitor as events
@@ -192,3 +200,15 @@ def test_without_the_monitor_no_monitor_config_is_written(image, capsys):
     image.settings(monitor=False)
     assert image.main(capsys)[0] == "started"
     assert not (image.root / "etc" / "monitor.json").exists()
+    assert not (image.root / "run" / "multi-hauser").exists()
+
+
+def test_a_link_planted_as_the_metrics_directory_is_replaced_not_followed(image, capsys, tmp_path):
+    image.settings(metrics_port=9123)
+    target = tmp_path / "elsewhere"
+    target.mkdir(mode=0o700)
+    (image.root / "run" / "multi-hauser").symlink_to(target)
+    assert image.main(capsys)[0] == "started"
+    run_dir = image.root / "run" / "multi-hauser"
+    assert not run_dir.is_symlink() and owner_and_mode(run_dir) == (0, 0, 0o755)
+    assert os.listdir(str(target)) == [] and owner_and_mode(target)[2] == 0o700

@@ -38,7 +38,10 @@ from ansible_collections.hauser.multi_hauser.plugins.module_utils.core.monitorin
     open_dir,
     read_config,
     run_listener,
-    serve_metrics,
+    read_server_config,
+    server_config,
+    run_server,
+    serve_textfile,
     write_file,
 )
 
@@ -154,8 +157,10 @@ def test_the_config_in_the_image():
     settings = dict(SETTINGS, mode="image")
     config = monitor_config(ORGS, settings, "/etc/multi-hauser/supervisord.conf")
     assert [entry["log"] for entry in config["orgs"].values()] == [None, None]  # the output comes as events
-    assert config["textfile"] == ""
+    # the metrics, for the image's metrics server, in root's run-time directory
+    assert config["textfile"] == "/run/multi-hauser/multi_hauser.prom"
     assert config["listen"] == ["0.0.0.0", 9101]
+    assert monitor_config(ORGS, dict(settings, metrics_port=0), "x")["textfile"] == ""
     assert monitor_config(ORGS, dict(settings, metrics_address="127.0.0.1"), "x")["listen"] == ["127.0.0.1", 9101]
     assert monitor_config(ORGS, dict(settings, metrics_port=0), "x")["listen"] is None
 
@@ -724,13 +729,18 @@ def test_the_listener_ends_at_the_end_of_its_input(host, stdin):
 # --- /metrics ----------------------------------------------------------------------------------
 
 
-def test_metrics_over_http(host):
+def test_metrics_over_http(host, tmp_path):
     monitor = started(host)
     monitor.on_event(*state_event("o-1", "RUNNING", "STARTING"))
     monitor.tick()
-    server = serve_metrics(monitor, "127.0.0.1", 0)
+    textfile = tmp_path / "served.prom"
+    server = serve_textfile(str(textfile), "127.0.0.1", 0)
     try:
         url = "http://127.0.0.1:%d" % server.server_address[1]
+        with pytest.raises(urllib.error.HTTPError) as caught:  # nothing written yet
+            urllib.request.urlopen(url + "/metrics", timeout=10)
+        assert caught.value.code == 503
+        textfile.write_text(monitor.metrics_text())
         with urllib.request.urlopen(url + "/metrics", timeout=10) as response:
             assert response.status == 200
             assert response.headers["Content-Type"] == "text/plain; version=0.0.4; charset=utf-8"
@@ -743,9 +753,51 @@ def test_metrics_over_http(host):
             with pytest.raises(urllib.error.HTTPError) as caught:
                 urllib.request.urlopen(url + path, timeout=10)
             assert caught.value.code == 404
+        # a link put where the metrics go is not followed
+        secret = tmp_path / "secret"
+        secret.write_text("root only\n")
+        textfile.unlink()
+        textfile.symlink_to(secret)
+        with pytest.raises(urllib.error.HTTPError) as caught:
+            urllib.request.urlopen(url + "/metrics", timeout=10)
+        assert caught.value.code == 503 and b"root only" not in caught.value.read()
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_the_metrics_server_serves_what_its_config_says_until_told_to_stop(tmp_path):
+    textfile = tmp_path / "multi_hauser.prom"
+    textfile.write_text("multi_hauser_monitor_up 1\n")
+    probe = socket.socket()
+    probe.bind(("127.0.0.1", 0))
+    port = probe.getsockname()[1]
+    probe.close()
+    path = tmp_path / "metrics-server.json"
+    path.write_text(config_text({"version": 1, "textfile": str(textfile), "listen": ["127.0.0.1", port]}))
+    bodies = []
+
+    def wait():
+        with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=10) as response:
+            bodies.append(response.read())
+
+    assert run_server(str(path), wait=wait) is True
+    assert bodies == [b"multi_hauser_monitor_up 1\n"]
+    path.write_text(config_text({"version": 1, "textfile": "", "listen": None}))
+    assert run_server(str(path), wait=lambda: pytest.fail("served without a port")) is False
+
+
+@pytest.mark.parametrize("config, message", [
+    ({"version": 2, "textfile": "", "listen": None}, "not a metrics server config of this version"),
+    ({"version": 1, "textfile": "", "listen": ["0.0.0.0", 0]}, "listen is not an address and a port"),
+    ({"version": 1, "textfile": "relative.prom", "listen": ["0.0.0.0", 9101]}, "textfile is not an absolute path"),
+])
+def test_a_bad_metrics_server_config_is_refused_naming_the_file(tmp_path, config, message):
+    path = tmp_path / "metrics-server.json"
+    path.write_text(config_text(config))
+    with pytest.raises(MonitorError, match=message) as caught:
+        read_server_config(str(path))
+    assert str(path) in str(caught.value)
 
 
 # --- the listener script ------------------------------------------------------------------------
@@ -867,18 +919,26 @@ def test_the_listener_under_supervisord_in_the_image(start_supervisord, tmp_path
     start, end = _window()
     (tmp_path / "base").mkdir()
     # as the image runs an org: its output goes to the listener as events, to no file
-    supervisord = start_supervisord({"hauser-o-1": dict(
-        command="/usr/bin/python3 %s %d %d" % (hauser, start, end), autostart="false", redirect_stderr="true",
-        stdout_logfile="NONE", stdout_events_enabled="true")})
+    (tmp_path / "run").mkdir()
+    server_config_path = tmp_path / "run" / "metrics-server.json"
+    # and its metrics server, a program of its own (user nobody in the image)
+    supervisord = start_supervisord({
+        "hauser-o-1": dict(command="/usr/bin/python3 %s %d %d" % (hauser, start, end), autostart="false",
+                           redirect_stderr="true", stdout_logfile="NONE", stdout_events_enabled="true"),
+        "multi-hauser-metrics": dict(command="/usr/bin/python3 %s/monitor.py --serve %s" % (lib, server_config_path),
+                                     autostart="false", startsecs="0", autorestart="unexpected", exitcodes="0",
+                                     redirect_stderr="true", stdout_logfile=str(tmp_path / "metrics.log"))})
     port = _free_port()
     settings = {"mode": "image", "base_dir": str(tmp_path / "base"), "log_dir": "", "export_duration": "6h",
-                "metrics_port": port, "metrics_address": "127.0.0.1"}
+                "metrics_port": port, "metrics_address": "127.0.0.1", "metrics_dir": str(tmp_path / "run")}
     config_path = tmp_path / "monitor.json"
-    config_path.write_text(config_text(monitor_config([{"org_id": "o-1", "export_delay": "24h"}], settings,
-                                                      supervisord.config)))
+    config = monitor_config([{"org_id": "o-1", "export_delay": "24h"}], settings, supervisord.config)
+    config_path.write_text(config_text(config))
+    server_config_path.write_text(config_text(server_config(config)))
     add_listener(supervisord, lib, config_path, "PROCESS_STATE,TICK_5,PROCESS_LOG_STDOUT", tmp_path / "monitor.err")
-    started_org = supervisord.supervisorctl("start", "hauser-o-1")
-    assert started_org.returncode == 0, started_org.stdout + started_org.stderr
+    for program in ("multi-hauser-metrics", "hauser-o-1"):
+        started_program = supervisord.supervisorctl("start", program)
+        assert started_program.returncode == 0, started_program.stdout + started_program.stderr
 
     def org():
         with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=5) as response:
@@ -886,5 +946,6 @@ def test_the_listener_under_supervisord_in_the_image(start_supervisord, tmp_path
 
     shown = wait_for(org, lambda shown: shown["state"] == "exporting" and shown["up"] == 1, "o-1 exporting")
     assert (shown["last_export_end_timestamp_seconds"], shown["restarts_total"]) == (start, 0)
-    assert not any(name.endswith(".prom") for name in os.listdir(str(tmp_path)))
+    assert sorted(os.listdir(str(tmp_path / "run"))) == ["metrics-server.json", "multi_hauser.prom"]
     assert (tmp_path / "monitor.err").read_text() == ""
+    assert (tmp_path / "metrics.log").read_text() == ""
