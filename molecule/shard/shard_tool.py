@@ -55,6 +55,8 @@ DELAY_LINE = re.compile(r'^/var/lib/multi-hauser/([^/]+)/config\.toml:ExportDela
 PROCESS_LINE = re.compile(r"^\s*(\d+)\s+.*/opt/multi-hauser/\S+/hauser -c /var/lib/multi-hauser/([^/\s]+)/config\.toml")
 # What supervisorctl says when supervisord is not installed or not running: no hauser runs then.
 NO_SUPERVISORD = ("not found", "no such file", "refused connection")
+# The collection's other program on a host, beside the orgs': the monitor (an event listener).
+MONITOR_LINE = re.compile(r"^multi-hauser-monitor\s")
 
 
 def container(host):
@@ -86,7 +88,7 @@ def probe(host):
         match = STATUS_LINE.match(line)
         if match:
             state["programs"][match.group(1)] = {"state": match.group(2), "pid": int(match.group(3) or 0)}
-        elif line.strip() and not any(text in line for text in NO_SUPERVISORD):
+        elif line.strip() and not MONITOR_LINE.match(line) and not any(text in line for text in NO_SUPERVISORD):
             return {"error": "unexpected supervisorctl output: " + line}
     for line in delays.splitlines():
         match = DELAY_LINE.match(line)

@@ -155,8 +155,8 @@ class Watchdog:
                 text = (self.directory / "prometheus.log").read_text(errors="replace")
                 if "address already in use" in text[-4000:]:
                     return False
-                raise PromServerError("prometheus exited with %s; its log ends:\n%s" % (self.process.returncode,
-                                                                                       text[-3000:]))
+                raise PromServerError("prometheus exited with %s; its log ends:\n%s"
+                                      % (self.process.returncode, text[-3000:]))
             try:
                 with urllib.request.urlopen("http://%s:%d/-/ready" % (ADDRESS, port), timeout=2) as answer:
                     ready = answer.status == 200
@@ -235,8 +235,8 @@ def start(directory, targets, rules=(), interval="2s", owner=None, timeout=60):
         if state and state.get("watchdog") == watchdog.pid:
             return state
         if watchdog.poll() is not None:
-            raise PromServerError("the watchdog exited with %s; see %s" % (watchdog.returncode,
-                                                                          directory / "watchdog.log"))
+            raise PromServerError("the watchdog exited with %s; see %s"
+                                  % (watchdog.returncode, directory / "watchdog.log"))
         if time.monotonic() >= deadline:
             stop(directory)
             raise PromServerError("prometheus did not start within %.0f s" % (timeout * ATTEMPTS))
