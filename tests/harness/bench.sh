@@ -478,7 +478,7 @@ bench_noop() {
 
 # monitor_cpu VM SECONDS: the share of one core (percent) the monitor's process used over SECONDS.
 monitor_cpu() {
-  docker exec "$1" python3 - "$2" <<'PY'
+  docker exec -i "$1" python3 - "$2" <<'PY'
 import os, subprocess, sys, time
 def pid():
     out = subprocess.run(["supervisorctl", "pid", "multi-hauser-monitor"], capture_output=True, text=True).stdout
@@ -509,7 +509,7 @@ print(sum(1 for state in states.values() if state["state"] == "waiting"))' 2>/de
 
 bench_monitor() {
   local orgs=$MH_BENCH_MONITOR seconds=$MH_BENCH_MONITOR_SECONDS dir="$MH_WORK/monitor" off_s=failed on_s=failed
-  local vm start catching=- steady=- waited=0 monitor
+  local vm start catching=- steady=- waited=0 caught_up=- monitor
   mkdir -p "$dir"
   start_fake_api
   make_keyfile "$orgs" "$dir/keys.csv"
@@ -531,13 +531,14 @@ bench_monitor() {
       start=$(date +%s)
       while (( $(waiting_orgs "$vm") < orgs && $(date +%s) - start < 600 )); do sleep 5; done
       waited=$(waiting_orgs "$vm")
+      caught_up=$(( $(date +%s) - start + seconds ))
       steady=$(monitor_cpu "$vm" "$seconds")
     fi
     vm_tool stop --state-dir "$dir/vms" >/dev/null
   done
   add_row "deploy until all RUNNING, no monitor" "$orgs" "$off_s" - "first run, fresh VM"
   add_row "deploy until all RUNNING, monitor" "$orgs" "$on_s" - "first run, fresh VM; ratio $(ratio "$on_s" "$off_s")"
-  add_note "monitor with $orgs orgs: ${catching}% of one core in the first $seconds s (catching up), ${steady}% over $seconds s once $waited of them wait"
+  add_note "monitor with $orgs orgs: ${catching}% of one core in the first $seconds s (catching up), ${steady}% over $seconds s once $waited of them wait (${caught_up} s after the deploy, in 5 s steps)"
 }
 
 bench_multihost() {
