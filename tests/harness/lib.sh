@@ -196,14 +196,21 @@ start_release_server() {
   python3 "$MH_REPO/tests/hauser_standin/serve.py" --dir "$MH_RELEASES_DIR" --port 0 \
     --port-file "$port_file" 2>"$log_file" &
   MH_RELEASE_SERVER_PID=$!
-  for _ in $(seq 1 50); do
-    [[ -s "$port_file" ]] && break
-    sleep 0.1
-  done
-  [[ -s "$port_file" ]] || die "the release server did not start (log: $log_file)"
+  wait_port_file "$port_file" "the release server" "$log_file"
   MH_RELEASES_URL="http://127.0.0.1:$(cat "$port_file")/fullstorydev/hauser/releases/download"
   rm -f "$port_file"
   export MH_RELEASES_DIR MH_RELEASES_URL
+}
+
+# wait_port_file FILE WHAT LOG: until a server that was just started wrote its port to FILE (5 s
+# at most); dies naming WHAT and its LOG otherwise.
+wait_port_file() {
+  local _
+  for _ in $(seq 1 50); do
+    [[ -s "$1" ]] && return 0
+    sleep 0.1
+  done
+  die "$2 did not start (log: $3)"
 }
 
 stop_release_server() {
@@ -219,11 +226,7 @@ start_fake_api() {
   port_file=$(mktemp "$MH_WORK/fake-api-port.XXXXXX")
   python3 "$MH_REPO/tests/fake_fullstory/serve.py" --port 0 --port-file "$port_file" 2>"$log_file" >/dev/null &
   MH_FAKE_API_PID=$!
-  for _ in $(seq 1 50); do
-    [[ -s "$port_file" ]] && break
-    sleep 0.1
-  done
-  [[ -s "$port_file" ]] || die "the fake FullStory API did not start (log: $log_file)"
+  wait_port_file "$port_file" "the fake FullStory API" "$log_file"
   MH_FAKE_API_URL="http://127.0.0.1:$(tr -d '[:space:]' < "$port_file")"
   rm -f "$port_file"
   export MH_FAKE_API_URL

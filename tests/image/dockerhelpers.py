@@ -170,6 +170,20 @@ def container_state(name):
     return json.loads(docker("inspect", "--format", "{{json .State}}", name).stdout)
 
 
+def stop_cleanly(name):
+    """docker stop the container (docker's default timeout, 10 s, then SIGKILL) and check that it
+    ended by itself: exited, status 0. Returns (seconds docker stop took, the container's log)."""
+    started = time.monotonic()
+    stop = docker("stop", name, check=False, timeout=60)
+    seconds = time.monotonic() - started
+    assert stop.returncode == 0, stop.stderr
+    state = container_state(name)
+    log = logs(name)
+    assert state["Status"] == "exited"
+    assert state["ExitCode"] == 0, "exit code %s; log tail:\n%s" % (state["ExitCode"], log[-3000:])
+    return seconds, log
+
+
 def wait_for(what, probe, timeout, interval=0.2):
     """Call probe() until it returns something true, at most timeout seconds; return that value.
 

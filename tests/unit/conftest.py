@@ -8,6 +8,9 @@ installed with the ansible package in site-packages still import as well.
 
 import os
 import sys
+import time
+
+import pytest
 
 _REPO_ROOT = os.path.realpath(os.path.join(os.path.dirname(__file__), os.pardir, os.pardir))
 _COLLECTION_PATH = ["ansible_collections", "hauser", "multi_hauser"]
@@ -31,3 +34,13 @@ def _collections_dir():
 sys.path.insert(0, _collections_dir())
 # The tests' own oracles (tests/oracles), shared with the molecule scenarios.
 sys.path.insert(0, os.path.join(_REPO_ROOT, "tests", "oracles"))
+
+
+@pytest.fixture
+def utc_zone(monkeypatch):
+    """The local time zone is UTC for the test (hauser's log lines carry the local time)."""
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()

@@ -261,8 +261,7 @@ class Monitor(object):
         self.config = None
         self.config_stamp = None
         self.states = None
-        self.metrics = ""
-        self.lock = threading.Lock()
+        self.metrics = ""  # the metrics last written
         self.dirty = True
         self.last_reconcile = None
         self.last_write = None
@@ -293,8 +292,6 @@ class Monitor(object):
         if first:
             self.states = States.load(config["state"], self.clock())
         self.states.retain(config["orgs"])
-        with self.lock:
-            self.metrics = render(self.states, config["orgs"], self.clock())
         self.dirty = True
 
     def say_once(self, kind, message):
@@ -374,9 +371,7 @@ class Monitor(object):
     # --- outputs ----------------------------------------------------------------------------
 
     def write(self, now):
-        text = render(self.states, self.config["orgs"], now)
-        with self.lock:
-            self.metrics = text
+        text = self.metrics = render(self.states, self.config["orgs"], now)
         try:
             self.states.save_atomically(self.config["state"])
             self.problems.discard("state")
@@ -392,8 +387,7 @@ class Monitor(object):
         self.last_write = now
 
     def metrics_text(self):
-        with self.lock:
-            return self.metrics
+        return self.metrics
 
 
 def serve_textfile(textfile, address, port):
@@ -422,7 +416,11 @@ def serve_textfile(textfile, address, port):
         def log_message(self, *args):  # no line per scrape in the container's log
             pass
 
-    server = HTTPServer((address, port), Handler)
+    class Server(HTTPServer):
+        def handle_error(self, request, client_address):
+            pass  # a client that went away mid-answer: no traceback in the container's log
+
+    server = Server((address, port), Handler)
     thread = threading.Thread(target=server.serve_forever, name="metrics")
     thread.daemon = True
     thread.start()

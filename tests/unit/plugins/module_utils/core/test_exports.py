@@ -8,7 +8,6 @@ operation in %s", log.Fatalf "Reached max retries; exiting"; client/client.go's 
 Go's log prefix and time.Time String(); the last tests take them from the hauser stand-in run
 against the fake FullStory API."""
 
-import calendar
 import contextlib
 import importlib.util
 import json
@@ -21,6 +20,8 @@ import time
 from pathlib import Path
 
 import pytest
+
+from hauser_log import go_utc, logged, utc
 
 from ansible_collections.hauser.multi_hauser.plugins.module_utils.core.exports import (
     FIELDS,
@@ -37,21 +38,6 @@ from ansible_collections.hauser.multi_hauser.plugins.module_utils.core.exports i
 
 HOUR = 3600
 TESTS_DIR = Path(__file__).resolve().parents[4]
-
-
-def utc(text):
-    """The Unix time of "YYYY-MM-DD HH:MM:SS" in UTC."""
-    return calendar.timegm(time.strptime(text, "%Y-%m-%d %H:%M:%S"))
-
-
-def go_utc(seconds):
-    """Go's time.Time String() of a whole-second UTC time, as hauser prints a window's end."""
-    return time.strftime("%Y-%m-%d %H:%M:%S +0000 UTC", time.gmtime(seconds))
-
-
-def logged(seconds, message):
-    """message as Go's log prints it at that Unix time: the local date and time first."""
-    return time.strftime("%Y/%m/%d %H:%M:%S ", time.localtime(seconds)) + message
 
 
 STATUS_401 = "fullstory: response error: Status:401 Unauthorized, StatusCode:401, RetryAfter:0s"

@@ -6,7 +6,6 @@ The Monitor runs with a clock and a stand-in for supervisord's getAllProcessInfo
 own; what it shows is read back from its outputs (the textfile, /metrics, the state file), as
 node_exporter, Prometheus or a restarted monitor read them."""
 
-import calendar
 import errno
 import importlib.util
 import io
@@ -24,6 +23,8 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+
+from hauser_log import go_utc, logged, utc
 
 from ansible_collections.hauser.multi_hauser.plugins.module_utils.core import monitoring
 from ansible_collections.hauser.multi_hauser.plugins.module_utils.core.config import ConfigError
@@ -51,21 +52,6 @@ CORE_DIR = Path(monitoring.__file__).resolve().parent
 KEY = "na1.Zx9Qw8Er7Ty6/abc"
 
 
-def utc(text):
-    """The Unix time of "YYYY-MM-DD HH:MM:SS" in UTC."""
-    return calendar.timegm(time.strptime(text, "%Y-%m-%d %H:%M:%S"))
-
-
-def go_utc(seconds):
-    """Go's time.Time String() of a whole-second UTC time, as hauser prints a window's bounds."""
-    return time.strftime("%Y-%m-%d %H:%M:%S +0000 UTC", time.gmtime(seconds))
-
-
-def logged(seconds, message):
-    """message as Go's log prints it at that Unix time."""
-    return time.strftime("%Y/%m/%d %H:%M:%S ", time.localtime(seconds)) + message
-
-
 NOW = utc("2026-11-30 10:00:00")
 START = utc("2026-11-29 04:00:00")  # the window's start: hauser's sync point
 END = START + 6 * 3600
@@ -75,13 +61,8 @@ FAILED = logged(NOW - 30, "failed to process exports: %s" % STATUS_401)
 WAITING = logged(NOW - 10, "Waiting until 2026-11-30 11:00:00 +0000 UTC m=+3600.000000001 to start next export")
 
 
-@pytest.fixture(autouse=True)
-def in_utc(monkeypatch):
-    monkeypatch.setenv("TZ", "UTC")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
+# hauser's lines carry the local time: these tests write and read them in UTC.
+pytestmark = pytest.mark.usefixtures("utc_zone")
 
 
 # --- reading the outputs back ----------------------------------------------------------------
@@ -764,6 +745,24 @@ def test_metrics_over_http(host, tmp_path):
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_a_client_that_goes_away_mid_answer_leaves_no_traceback(tmp_path, capfd):
+    textfile = tmp_path / "multi_hauser.prom"
+    textfile.write_text("multi_hauser_org_up{org=\"o-1\"} 1\n" * 500000)  # far more than a socket buffers
+    server = serve_textfile(str(textfile), "127.0.0.1", 0)
+    try:
+        client = socket.create_connection(server.server_address, timeout=10)
+        client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+        client.sendall(b"GET /metrics HTTP/1.0\r\n\r\n")
+        client.recv(1)
+        client.close()  # a reset, with most of the answer unsent
+        with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % server.server_address[1], timeout=10) as answer:
+            assert answer.status == 200  # the server goes on
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert "Traceback" not in capfd.readouterr().err
 
 
 def test_the_metrics_server_serves_what_its_config_says_until_told_to_stop(tmp_path):
